@@ -1,0 +1,360 @@
+/**
+ * The interactive shell: past output in <Static> (written once, never re-rendered),
+ * then the live region: the frame of a running live view, the prompt with the line
+ * being edited, and the completion list. Keys go through keymap.ts; the line itself
+ * is the pure reducer of use-line-editor-state.ts.
+ */
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+import { Box, Static, Text, useApp, useStdin, useStdout } from 'ink';
+import type { OutputBlock, OutputSink } from '../shell/session-api.js';
+import type { UiSession } from './ui-session.js';
+import { KEYMAP, decodeKeys, type KeyEvent } from './keymap.js';
+import {
+  commonPrefix,
+  emptyLineEditor,
+  lineEditorReducer,
+  type LineEditorAction,
+  type LineEditorState,
+} from './use-line-editor-state.js';
+import { BlockView, clipBlocks } from './block-view.js';
+import { sanitize } from './format.js';
+
+type ItemData =
+  | { kind: 'echo'; prompt: string; line: string; note?: string }
+  | { kind: 'block'; block: OutputBlock }
+  | { kind: 'blocks'; blocks: OutputBlock[] };
+type Item = ItemData & { id: number };
+
+export interface AppProps {
+  session: UiSession;
+  /** Called once when the session ends (exit command, Ctrl-D); the app unmounts itself. */
+  onExit?: (reason: 'exit' | 'eof') => void;
+}
+
+/** Items kept in <Static> before they are dropped from memory (they are on the terminal already). */
+const STATIC_TRIM = 256;
+
+/** Keys from the terminal, decoded by keymap.ts (raw mode on while mounted). */
+function useTerminalKeys(handler: (ev: KeyEvent) => void): void {
+  const { setRawMode, internal_eventEmitter } = useStdin();
+  const ref = useRef(handler);
+  ref.current = handler;
+  useEffect(() => {
+    setRawMode(true);
+    return () => setRawMode(false);
+  }, [setRawMode]);
+  useEffect(() => {
+    const onInput = (raw: string) => {
+      for (const ev of decodeKeys(raw)) ref.current(ev);
+    };
+    internal_eventEmitter.on('input', onInput);
+    return () => {
+      internal_eventEmitter.removeListener('input', onInput);
+    };
+  }, [internal_eventEmitter]);
+}
+
+/** The editor state kept in a ref as well, so several keys in one input chunk see each other's effect. */
+function useLineEditor(): [LineEditorState, (a: LineEditorAction) => void, React.MutableRefObject<LineEditorState>] {
+  const ref = useRef<LineEditorState>(emptyLineEditor);
+  const [state, setState] = useState<LineEditorState>(emptyLineEditor);
+  const dispatch = useCallback((a: LineEditorAction) => {
+    ref.current = lineEditorReducer(ref.current, a);
+    setState(ref.current);
+  }, []);
+  return [state, dispatch, ref];
+}
+
+/** Candidates laid out in columns, at most maxRows rows. */
+export function completionGrid(candidates: string[], columns: number, maxRows: number): string[] {
+  if (candidates.length === 0) return [];
+  const width = Math.min(Math.max(...candidates.map((c) => c.length)) + 2, Math.max(8, columns));
+  const perRow = Math.max(1, Math.floor(columns / width));
+  const rows: string[] = [];
+  for (let i = 0; i < candidates.length; i += perRow) {
+    rows.push(
+      candidates
+        .slice(i, i + perRow)
+        .map((c) => sanitize(c).padEnd(width))
+        .join('')
+        .trimEnd(),
+    );
+  }
+  if (rows.length > maxRows) {
+    const shownRows = Math.max(1, maxRows - 1);
+    const shown = shownRows * perRow;
+    return [...rows.slice(0, shownRows), `... ${candidates.length - shown} more`];
+  }
+  return rows;
+}
+
+function PromptLine({ prompt, editor, active }: { prompt: string; editor: LineEditorState; active: boolean }) {
+  const { text, cursor } = editor;
+  const at = text.slice(cursor, cursor + 1) || ' ';
+  return (
+    <Text>
+      <Text bold color="green">
+        {sanitize(prompt)}
+      </Text>
+      {'> '}
+      {sanitize(text.slice(0, cursor))}
+      {active ? <Text inverse>{sanitize(at)}</Text> : at === ' ' ? '' : sanitize(at)}
+      {sanitize(text.slice(cursor + 1))}
+    </Text>
+  );
+}
+
+function ItemView({ item }: { item: Item }) {
+  switch (item.kind) {
+    case 'echo':
+      return (
+        <Text>
+          <Text bold color="green">
+            {sanitize(item.prompt)}
+          </Text>
+          {'> '}
+          {sanitize(item.line)}
+          {item.note ? <Text dimColor>{item.note}</Text> : null}
+        </Text>
+      );
+    case 'block':
+      return <BlockView block={item.block} />;
+    case 'blocks':
+      return (
+        <Box flexDirection="column">
+          {item.blocks.map((b, i) => (
+            <BlockView key={i} block={b} />
+          ))}
+        </Box>
+      );
+  }
+}
+
+export function App({ session, onExit }: AppProps) {
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [items, setItems] = useState<Item[]>([]);
+  const [staticKey, setStaticKey] = useState(0);
+  const [live, setLive] = useState<OutputBlock[] | null>(null);
+  const [running, setRunning] = useState(false);
+  const [prompt, setPrompt] = useState(() => session.prompt());
+  const [completions, setCompletions] = useState<string[] | null>(null);
+  const [editor, dispatch, editorRef] = useLineEditor();
+  const nextId = useRef(0);
+  const runningRef = useRef<AbortController | null>(null);
+  const typeahead = useRef<KeyEvent[]>([]);
+  const ended = useRef(false);
+  const completionSeq = useRef(0);
+
+  useEffect(() => {
+    const onResize = () => setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+
+  // Output already written by <Static> need not stay in memory: restart Static with what is left.
+  useEffect(() => {
+    if (items.length > STATIC_TRIM) {
+      const written = items.length;
+      setItems((cur) => cur.slice(written));
+      setStaticKey((k) => k + 1);
+    }
+  }, [items]);
+
+  const push = useCallback((...add: ItemData[]) => {
+    setItems((cur) => [...cur, ...add.map((a) => ({ ...a, id: nextId.current++ }) as Item)]);
+  }, []);
+
+  const end = useCallback(
+    (reason: 'exit' | 'eof') => {
+      if (ended.current) return;
+      ended.current = true;
+      try {
+        session.close();
+      } finally {
+        onExit?.(reason);
+        // Let the last items reach <Static> before unmounting.
+        setTimeout(() => exit(), 0);
+      }
+    },
+    [exit, onExit, session],
+  );
+
+  const runLine = useCallback(
+    async (line: string) => {
+      const controller = new AbortController();
+      runningRef.current = controller;
+      setRunning(true);
+      let lastFrame: OutputBlock[] | null = null;
+      const sink: OutputSink = {
+        write: (block) => push({ kind: 'block', block }),
+        frame: (blocks) => {
+          lastFrame = blocks;
+          setLive(blocks);
+        },
+      };
+      let exitRequested = false;
+      try {
+        const result = await session.execute(line, { sink, signal: controller.signal });
+        exitRequested = result.exit;
+      } catch (err) {
+        push({ kind: 'block', block: { kind: 'error', code: 'runtime', message: (err as Error).message } });
+      }
+      // The last frame of a live view stays on the screen as ordinary output.
+      if (lastFrame) push({ kind: 'blocks', blocks: lastFrame });
+      setLive(null);
+      runningRef.current = null;
+      setRunning(false);
+      if (exitRequested) {
+        end('exit');
+        return;
+      }
+      setPrompt(session.prompt());
+      const pending = typeahead.current.splice(0);
+      for (const ev of pending) handleKeyRef.current(ev);
+    },
+    [end, push, session],
+  );
+
+  const complete = useCallback(async () => {
+    const { text, cursor } = editorRef.current;
+    const seq = ++completionSeq.current;
+    let result;
+    try {
+      result = await session.complete(text, cursor);
+    } catch {
+      return;
+    }
+    // A key pressed meanwhile makes the answer stale.
+    if (seq !== completionSeq.current || editorRef.current.text !== text || editorRef.current.cursor !== cursor) return;
+    const { from, candidates } = result;
+    const typed = text.slice(from, cursor);
+    if (candidates.length === 0) {
+      setCompletions(null);
+      return;
+    }
+    if (candidates.length === 1) {
+      const word = candidates[0]!;
+      // A finished word gets a blank after it; a menu path ending in / does not.
+      const suffix = word.endsWith('/') || text.slice(cursor, cursor + 1) === ' ' ? '' : ' ';
+      dispatch({ type: 'replace-range', from, to: cursor, text: word + suffix });
+      setCompletions(null);
+      return;
+    }
+    const prefix = commonPrefix(candidates);
+    if (prefix.length > typed.length && prefix.toLowerCase().startsWith(typed.toLowerCase())) {
+      dispatch({ type: 'replace-range', from, to: cursor, text: prefix });
+    }
+    setCompletions(candidates);
+  }, [dispatch, editorRef, session]);
+
+  const handleKey = useCallback(
+    (ev: KeyEvent) => {
+      if (ended.current) return;
+      const command = ev.type === 'key' ? KEYMAP[ev.name] : 'insert';
+      if (runningRef.current) {
+        if (command === 'session.interrupt') runningRef.current.abort();
+        else typeahead.current.push(ev);
+        return;
+      }
+      if (command !== 'line.complete') {
+        completionSeq.current++;
+        setCompletions(null);
+      }
+      const history = session.history();
+      switch (command) {
+        case 'insert':
+          if (ev.type === 'text') dispatch({ type: 'insert', text: ev.text });
+          return;
+        case 'line.submit': {
+          const line = editorRef.current.text;
+          dispatch({ type: 'reset' });
+          push({ kind: 'echo', prompt, line });
+          if (line.trim() !== '') void runLine(line);
+          return;
+        }
+        case 'line.complete':
+          void complete();
+          return;
+        case 'cursor.left':
+          return dispatch({ type: 'edit', action: 'move-left' });
+        case 'cursor.right':
+          return dispatch({ type: 'edit', action: 'move-right' });
+        case 'cursor.home':
+          return dispatch({ type: 'edit', action: 'move-home' });
+        case 'cursor.end':
+          return dispatch({ type: 'edit', action: 'move-end' });
+        case 'cursor.wordLeft':
+          return dispatch({ type: 'edit', action: 'move-word-left' });
+        case 'cursor.wordRight':
+          return dispatch({ type: 'edit', action: 'move-word-right' });
+        case 'delete.backward':
+          return dispatch({ type: 'edit', action: 'delete-backward' });
+        case 'delete.forward':
+          return dispatch({ type: 'edit', action: 'delete-forward' });
+        case 'kill.toEnd':
+          return dispatch({ type: 'edit', action: 'kill-to-end' });
+        case 'kill.toStart':
+          return dispatch({ type: 'edit', action: 'kill-to-start' });
+        case 'kill.wordBackward':
+          return dispatch({ type: 'edit', action: 'kill-word-backward' });
+        case 'kill.yank':
+          return dispatch({ type: 'edit', action: 'yank' });
+        case 'history.previous':
+          return dispatch({ type: 'history-previous', history });
+        case 'history.next':
+          return dispatch({ type: 'history-next', history });
+        case 'session.interrupt': {
+          // No command running: abandon the line, as a shell does.
+          push({ kind: 'echo', prompt, line: editorRef.current.text, note: '^C' });
+          dispatch({ type: 'reset' });
+          return;
+        }
+        case 'session.eofOrDelete':
+          if (editorRef.current.text === '') {
+            push({ kind: 'echo', prompt, line: '', note: 'logout' });
+            end('eof');
+          } else dispatch({ type: 'edit', action: 'delete-forward' });
+          return;
+        case 'none':
+          return;
+      }
+    },
+    [complete, dispatch, editorRef, end, prompt, push, runLine, session],
+  );
+  const handleKeyRef = useRef(handleKey);
+  handleKeyRef.current = handleKey;
+  useTerminalKeys(handleKey);
+
+  const liveView = live ? clipBlocks(live, Math.max(3, size.rows - 3)) : null;
+  const grid = completions ? completionGrid(completions, size.columns, Math.max(2, Math.floor(size.rows / 2))) : [];
+
+  return (
+    <>
+      <Static key={staticKey} items={items}>
+        {(item) => <ItemView key={item.id} item={item} />}
+      </Static>
+      {liveView ? (
+        <Box flexDirection="column">
+          {liveView.blocks.map((b, i) => (
+            <BlockView key={i} block={b} />
+          ))}
+          {liveView.hidden > 0 ? <Text dimColor>... {liveView.hidden} more lines (Ctrl-C ends the view)</Text> : null}
+        </Box>
+      ) : null}
+      {!running && !ended.current ? <PromptLine prompt={prompt} editor={editor} active /> : null}
+      {grid.length > 0 ? (
+        <Box flexDirection="column">
+          {grid.map((row, i) => (
+            <Text key={i} wrap="truncate-end">
+              {row}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+    </>
+  );
+}
