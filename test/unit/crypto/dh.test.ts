@@ -37,8 +37,8 @@ test('X25519: RFC 7748 section 5.2 scalar multiplication vectors', () => {
 });
 
 test('X25519: RFC 7748 section 5.2 iterated vector (1 and 1,000 iterations)', () => {
-  let k = hex('0900000000000000000000000000000000000000000000000000000000000000');
-  let u = k.slice();
+  let k: Uint8Array = hex('0900000000000000000000000000000000000000000000000000000000000000');
+  let u: Uint8Array = k.slice();
   for (let i = 1; i <= 1000; i++) {
     const next = x25519(k, u);
     u = k;
