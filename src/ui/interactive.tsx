@@ -13,8 +13,13 @@ export interface TerminalStreams {
   stderr: NodeJS.WriteStream;
 }
 
-export async function runInteractive(session: UiSession, streams: TerminalStreams): Promise<'exit' | 'eof'> {
-  let reason: 'exit' | 'eof' = 'eof';
+/** Runs the shell until the session ends, or until `signal` aborts (the terminal went away). */
+export async function runInteractive(
+  session: UiSession,
+  streams: TerminalStreams,
+  signal?: AbortSignal,
+): Promise<'exit' | 'eof' | 'gone'> {
+  let reason: 'exit' | 'eof' | 'gone' = 'eof';
   const instance = render(
     <App
       session={session}
@@ -24,7 +29,17 @@ export async function runInteractive(session: UiSession, streams: TerminalStream
     />,
     { stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, exitOnCtrlC: false, patchConsole: false },
   );
-  await instance.waitUntilExit();
+  const onGone = () => {
+    reason = 'gone';
+    instance.unmount();
+  };
+  if (signal?.aborted) onGone();
+  else signal?.addEventListener('abort', onGone, { once: true });
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    signal?.removeEventListener('abort', onGone);
+  }
   instance.cleanup();
   return reason;
 }
