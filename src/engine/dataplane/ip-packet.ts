@@ -502,9 +502,6 @@ export function echoReplyInPlace(buf: Uint8Array, p: ParsedPacket): boolean {
     writeU16(buf, p.offset + 10, checksumAdjust(readU16(buf, p.offset + 10), oldWord, readU16(buf, p.offset + 8)));
   }
   p.ttl = ORIGINATED_TTL;
-  const t = p.srcOffset;
-  p.srcOffset = p.dstOffset;
-  p.dstOffset = t;
   return true;
 }
 
