@@ -48,6 +48,8 @@ export interface OpenLanPortOptions {
   routes?: string[];
   /** 'auto' (default): TUN, else memory with a reason; 'tun': TUN or throw; 'memory': memory. */
   mode?: 'auto' | 'tun' | 'memory';
+  /** Opens the TUN port (default TunLanPort.open); injectable so the fallback can be tested unprivileged. */
+  openTun?: (o: { name: string; mtu?: number | undefined; addresses: string[]; routes: string[] }) => Promise<LanPort>;
 }
 
 export interface OpenedLanPort {
@@ -66,7 +68,8 @@ export async function openLanPort(options: OpenLanPortOptions): Promise<OpenedLa
   const memory = (): MemoryLanPort => new MemoryLanPort({ name: options.name, mtu: options.mtu });
   if (mode === 'memory') return { port: memory() };
   try {
-    const port = await TunLanPort.open({
+    const open = options.openTun ?? ((o) => TunLanPort.open(o));
+    const port = await open({
       name: options.name,
       mtu: options.mtu,
       addresses: options.addresses ?? [],
