@@ -1,24 +1,62 @@
 import { parseArgs } from 'node:util';
 import { PRODUCT, VERSION } from './version.js';
+import type { UiSession } from './ui/ui-session.js';
 
 const USAGE = `usage: meshgate [options] [command]
 
 commands:
-  (none)            interactive shell on the console
+  (none)            interactive shell on the console (plain text when not on a terminal)
   daemon            run the router and serve the control socket (and SSH when enabled)
   lab               a hub and branches on the in-memory network, with the shell attached
 
 options:
   --config-dir DIR  the node's configuration directory
   -c 'CMD; CMD'     run commands and exit
-  -f FILE           run a command file and exit
+  -f FILE           run a command file and exit (- reads stdin)
   --keep-going      with -c/-f/stdin: continue after a failing command
   --version         print the version
   -h, --help        this text
+
+When a daemon runs for the config dir, every session connects to it through the
+control socket; otherwise the config is opened by this process.
+Exit codes of scripts: 0 ok, 1 runtime, 2 syntax, 3 ambiguous, 4 not found,
+5 invalid value, 6 permission, 7 commit failed.
 `;
 
+interface Io {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+/** A session on the daemon when one runs for the config dir, else on a Router opened here. */
+async function openSession(configDir: string): Promise<{ session: UiSession; done(): void }> {
+  const [{ RemoteSession }, { SOCKET_NAME }, { join }] = await Promise.all([
+    import('./access/control-client.js'),
+    import('./access/control-protocol.js'),
+    import('node:path'),
+  ]);
+  try {
+    const session = await RemoteSession.connect(join(configDir, SOCKET_NAME));
+    return { session, done: () => session.close() };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw err;
+  }
+  const { openLocalNode, localAdmin } = await import('./access/local-node.js');
+  const node = await openLocalNode(configDir);
+  const session = node.openSession(localAdmin());
+  return {
+    session,
+    done: () => {
+      session.close();
+      node.close();
+    },
+  };
+}
+
 /** Runs the CLI with argv (without node and script); resolves to the process exit code. */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: Io = process): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -34,17 +72,104 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(`meshgate: ${(err as Error).message}\n${USAGE}`);
+    io.stderr.write(`meshgate: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(USAGE);
     return 0;
   }
-  if (parsed.values.version) {
-    process.stdout.write(`${PRODUCT} ${VERSION}\n`);
+  if (values.version) {
+    io.stdout.write(`${PRODUCT} ${VERSION}\n`);
     return 0;
   }
-  process.stderr.write(`meshgate: nothing to run yet\n${USAGE}`);
-  return 2;
+  const usageError = (msg: string) => {
+    io.stderr.write(`meshgate: ${msg}\n${USAGE}`);
+    return 2;
+  };
+  if (values.command !== undefined && values.file !== undefined) return usageError('-c and -f exclude each other');
+  // A reader gone away (`meshgate -c ls | head -1`) is not an error of ours.
+  io.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+
+  const { resolve } = await import('node:path');
+  const { defaultConfigDir } = await import('./access/local-node.js');
+  const configDir = resolve(values['config-dir'] ?? defaultConfigDir());
+
+  const sub = positionals[0];
+  if (sub === 'daemon') {
+    if (positionals.length > 1 || values.command !== undefined || values.file !== undefined)
+      return usageError('daemon takes no commands');
+    const { runDaemon } = await import('./access/daemon.js');
+    try {
+      return await runDaemon({ configDir, stderr: io.stderr });
+    } catch (err) {
+      io.stderr.write(`meshgate daemon: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (sub === 'lab') {
+    io.stderr.write('meshgate: lab is not part of this build yet\n');
+    return 2;
+  }
+  if (sub !== undefined) return usageError(`unknown command '${sub}'`);
+
+  const scripted = values.command !== undefined || values.file !== undefined || !io.stdin.isTTY || !io.stdout.isTTY;
+
+  let lines: Iterable<string> | AsyncIterable<string> | undefined;
+  let name = '<stdin>';
+  if (scripted) {
+    const { streamLines } = await import('./access/script-runner.js');
+    if (values.command !== undefined) {
+      lines = values.command.split('\n');
+      name = '-c';
+    } else if (values.file !== undefined && values.file !== '-') {
+      const { createReadStream } = await import('node:fs');
+      const stream = createReadStream(values.file);
+      try {
+        await new Promise<void>((ok, fail) => {
+          stream.once('open', () => ok());
+          stream.once('error', fail);
+        });
+      } catch (err) {
+        io.stderr.write(`meshgate: cannot read ${values.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+        return 1;
+      }
+      lines = streamLines(stream);
+      name = values.file;
+    } else {
+      lines = streamLines(io.stdin);
+    }
+  }
+
+  let opened;
+  try {
+    opened = await openSession(configDir);
+  } catch (err) {
+    io.stderr.write(`meshgate: ${(err as Error).message}\n`);
+    return 1;
+  }
+  try {
+    if (lines) {
+      const { runScript } = await import('./access/script-runner.js');
+      const out = await runScript(opened.session, lines, {
+        name,
+        keepGoing: values['keep-going'] ?? false,
+        stdout: io.stdout,
+        stderr: io.stderr,
+      });
+      return out.exitCode;
+    }
+    const { loadInteractive } = await import('./ui/load.js');
+    const { runInteractive } = await loadInteractive();
+    await runInteractive(opened.session, io);
+    return 0;
+  } catch (err) {
+    io.stderr.write(`meshgate: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    opened.done();
+  }
 }
