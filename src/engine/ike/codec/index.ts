@@ -17,9 +17,11 @@ export { IkeEncodeError } from './errors.js';
 export { decodeHeader, IKE_HEADER_LENGTH, type HeaderResult, type IkeHeader } from './header.js';
 export { CRITICAL_FLAG, GENERIC_PAYLOAD_HEADER_LENGTH, MAX_PAYLOADS } from './chain.js';
 export { decodeMessage, encodeMessage } from './message.js';
+export { DECODE_FAILURE_REASONS } from './types.js';
 export { openMessage, skPayloadLength, type SkProtection } from './sk.js';
 export {
   checkPayloadRules,
+  PAYLOAD_RULE_VIOLATION_REASONS,
   PAYLOAD_RULES,
   type MessageRules,
   type PayloadRule,

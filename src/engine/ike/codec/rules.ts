@@ -131,29 +131,31 @@ export const PAYLOAD_RULES: ReadonlyMap<number, { request: MessageRules; respons
   [ExchangeType.INFORMATIONAL, { request: INFORMATIONAL_RULES, response: INFORMATIONAL_RULES }],
 ]);
 
-export type PayloadRuleViolationReason =
+export const PAYLOAD_RULE_VIOLATION_REASONS = [
   /** No rules for this exchange type. */
-  | 'exchange-unsupported'
+  'exchange-unsupported',
   /** The header's R flag disagrees with the direction the caller checks. */
-  | 'response-flag-mismatch'
+  'response-flag-mismatch',
   /** The exchange protects its payloads but the message has no SK payload. */
-  | 'sk-missing'
+  'sk-missing',
   /** IKE_SA_INIT carries an SK payload. */
-  | 'sk-unexpected'
+  'sk-unexpected',
   /** The SK payload is still sealed: call openMessage() first. */
-  | 'sk-sealed'
+  'sk-sealed',
   /** A payload outside SK in an exchange that protects all of them. */
-  | 'payload-not-encrypted'
+  'payload-not-encrypted',
   /** A payload type the exchange does not carry (EAP, always). */
-  | 'payload-not-allowed'
-  | 'payload-too-many'
-  | 'payload-missing'
+  'payload-not-allowed',
+  'payload-too-many',
+  'payload-missing',
   /** Only part of a group that travels together (SA, TSi, TSr). */
-  | 'payload-group-incomplete'
+  'payload-group-incomplete',
   /** A response SA with other than one proposal. */
-  | 'sa-proposal-count'
+  'sa-proposal-count',
   /** A request SA whose first proposal is not number 1 (section 3.3.1). */
-  | 'sa-proposal-numbering';
+  'sa-proposal-numbering',
+] as const;
+export type PayloadRuleViolationReason = (typeof PAYLOAD_RULE_VIOLATION_REASONS)[number];
 
 export interface PayloadRuleViolation {
   reason: PayloadRuleViolationReason;

@@ -213,56 +213,59 @@ export interface Message {
 }
 
 /**
- * Why a message was dropped: a closed set, so that each value can be a counter.
- * `notify` in the failure says what the RFC wants sent back, if anything.
+ * Why a message was dropped: a closed set, so that each value can be a counter (the engine
+ * can preallocate one per entry of DECODE_FAILURE_REASONS). `notify` in the failure says what
+ * the RFC wants sent back, if anything.
  */
-export type DecodeFailureReason =
+export const DECODE_FAILURE_REASONS = [
   /** Fewer than 28 octets. */
-  | 'truncated-header'
+  'truncated-header',
   /** Major version other than 2 (section 2.5). */
-  | 'unsupported-major-version'
+  'unsupported-major-version',
   /** The header's Length is not the datagram's length. */
-  | 'length-mismatch'
+  'length-mismatch',
   /** A payload header or body extends beyond the end of its enclosing chain. */
-  | 'payload-truncated'
+  'payload-truncated',
   /** A payload's length is shorter than its generic header or its fixed part. */
-  | 'payload-length-invalid'
+  'payload-length-invalid',
   /** The payload chain ends (Next Payload 0) before the message does. */
-  | 'chain-length-mismatch'
+  'chain-length-mismatch',
   /** More than MAX_PAYLOADS payloads. */
-  | 'too-many-payloads'
+  'too-many-payloads',
   /** An unknown payload type with the critical bit set (section 2.5). */
-  | 'unsupported-critical-payload'
+  'unsupported-critical-payload',
   /** SK is not the last payload of the message. */
-  | 'sk-not-last'
+  'sk-not-last',
   /** An SK payload inside an SK payload. */
-  | 'sk-nested'
+  'sk-nested',
   /** SK too short for IV, pad length and ICV. */
-  | 'sk-truncated'
+  'sk-truncated',
   /** The ICV did not verify. */
-  | 'sk-auth-failed'
+  'sk-auth-failed',
   /** Pad Length points before the start of the plaintext. */
-  | 'sk-padding-invalid'
+  'sk-padding-invalid',
   /** openMessage() on a message that has no sealed SK payload. */
-  | 'sk-missing'
+  'sk-missing',
   /** SA: substructure lengths, Last Substruc values, or attribute layout wrong. */
-  | 'sa-malformed'
+  'sa-malformed',
   /** SA: proposal numbers not consecutive. */
-  | 'sa-proposal-numbering'
+  'sa-proposal-numbering',
   /** SA: Num Transforms does not match the transforms present. */
-  | 'sa-transform-count-mismatch'
+  'sa-transform-count-mismatch',
   /** SA: SPI size does not fit the protocol (IKE 0/8, ESP/AH 4) or unknown protocol. */
-  | 'sa-spi-size-invalid'
-  | 'ke-malformed'
-  | 'id-malformed'
-  | 'cert-malformed'
-  | 'auth-malformed'
+  'sa-spi-size-invalid',
+  'ke-malformed',
+  'id-malformed',
+  'cert-malformed',
+  'auth-malformed',
   /** Nonce shorter than 16 or longer than 256 octets. */
-  | 'nonce-length-invalid'
-  | 'notify-malformed'
-  | 'delete-malformed'
-  | 'ts-malformed'
-  | 'cp-malformed';
+  'nonce-length-invalid',
+  'notify-malformed',
+  'delete-malformed',
+  'ts-malformed',
+  'cp-malformed',
+] as const;
+export type DecodeFailureReason = (typeof DECODE_FAILURE_REASONS)[number];
 
 /** What the receiver should answer with, when the RFC asks for an answer at all. */
 export interface NotifyHint {
