@@ -36,7 +36,10 @@ function ttyWritable(channel: Duplex, size: { cols: number; rows: number }): Nod
 export function channelTty(channel: Duplex, size: { cols: number; rows: number }): ChannelTty {
   const input = new PassThrough({ encoding: 'utf8' }) as unknown as NodeJS.ReadStream & { isTTY: boolean };
   input.isTTY = true;
-  (input as unknown as { setRawMode: (m: boolean) => unknown }).setRawMode = () => input;
+  const fake = input as unknown as { setRawMode: (m: boolean) => unknown; ref: () => unknown; unref: () => unknown };
+  fake.setRawMode = () => input;
+  fake.ref = () => input;
+  fake.unref = () => input;
   const onData = (d: Buffer | string) => input.write(d);
   channel.on('data', onData);
   const stdout = ttyWritable(channel, size);

@@ -3,7 +3,8 @@
  * switches are decided when Ink's dependencies load, so they are set around the import:
  * is-in-ci (a CI=true environment would make Ink print only the final frame, which is
  * useless for an interactive shell) and, for the daemon that serves SSH, chalk's colour
- * level (the daemon's own stdout is no terminal, the SSH client's is).
+ * level (the daemon's own stdout is no terminal, the SSH client's is). NODE_ENV defaults to
+ * production so that React loads its production build.
  */
 export type InteractiveModule = typeof import('./interactive.js');
 
@@ -15,6 +16,8 @@ export function loadInteractive(options: { forceColor?: boolean } = {}): Promise
   process.env.CI = '0';
   process.env.CONTINUOUS_INTEGRATION = '0';
   if (options.forceColor && process.env.NO_COLOR === undefined) process.env.FORCE_COLOR = '1';
+  // React's development build is several times slower to load and render; a shell is production.
+  process.env.NODE_ENV ??= 'production';
   const restore = () => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
