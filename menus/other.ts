@@ -1,0 +1,29 @@
+/** /Other: actions run with `do`. Handlers are registered by action id through `router.registerAction`. */
+import { action, menu, t, type MenuNode } from './model.js';
+import { PEERS_TABLE } from './setup.js';
+
+const peerOrAll = { name: 'peer', help: 'Peer name, or * for all', type: t.string(16, 'identity', 1) };
+
+export const otherMenu: MenuNode = menu('Other', 'Actions (run with do)', [
+  menu('VPN', 'VPN actions', [
+    action('Connect', 'Build the tunnel to a peer now', 'vpn.connect', [{ name: 'peer', help: 'Peer name', type: t.ref(PEERS_TABLE) }]),
+    action('Disconnect', 'Clear the tunnel(s) to a peer', 'vpn.disconnect', [peerOrAll]),
+    action('Rekey', 'Rekey the IKE SA of a peer', 'vpn.rekey', [{ name: 'peer', help: 'Peer name', type: t.ref(PEERS_TABLE) }]),
+  ]),
+  menu('Mesh', 'Mesh actions', [
+    action('Clear', 'Remove mesh tunnels (to one peer, or * for all); traffic falls back to the hub', 'mesh.clear', [peerOrAll]),
+    action('Why', 'Why traffic to an address takes the hub path or the direct one', 'mesh.why', [
+      { name: 'address', help: 'Destination address', type: t.address() },
+    ], true),
+  ]),
+  menu('Site-Directory', 'Site directory actions', [
+    action('Flush', 'Remove all dynamic routes of the site directory', 'sites.flush'),
+  ]),
+  menu('Config', 'Configuration actions', [
+    action('Confirm', 'Confirm a pending commit confirmed', 'config.confirm'),
+    action('Rollback', 'Return to a committed revision (0 = running, 1 = previous, ...)', 'config.rollback', [
+      { name: 'revision', help: 'Revision number', type: t.int(0, 49) },
+    ]),
+  ]),
+  action('Reboot', 'Restart the router (the daemon reloads the config)', 'system.reboot'),
+]);
