@@ -39,6 +39,8 @@ export const MeshMessageType = {
   resolve: 5,
   /** Spoke -> hub: outcome of an offer (`status` 0 = tunnel up), for the hub's status tables. */
   result: 6,
+  /** Spoke -> hub when its hub tunnel comes up or its mesh settings change: group membership. */
+  announce: 7,
 } as const;
 export type MeshMessageTypeName = keyof typeof MeshMessageType;
 const TYPE_NAMES = new Map<number, MeshMessageTypeName>(
@@ -56,6 +58,7 @@ const Attr = {
   reason: 7,
   validitySec: 8,
   nodeName: 9,
+  acceptedGroupIds: 10,
 } as const;
 
 /** Status codes, shown in /Status/VPN/Mesh Requested-Prefixes. */
@@ -99,6 +102,7 @@ export interface MeshMessage {
   reason?: string;
   validitySec?: number;
   nodeName?: string;
+  acceptedGroupIds?: number[];
 }
 
 /** Which attributes each message type must carry. */
@@ -109,6 +113,7 @@ const REQUIRED: Record<MeshMessageTypeName, (keyof MeshMessage)[]> = {
   redirect: ['destination'],
   resolve: ['source', 'destination'],
   result: ['destination', 'status'],
+  announce: ['groupId', 'acceptedGroupIds'],
 };
 
 export type MeshDecodeError =
@@ -145,6 +150,12 @@ export function encodeMeshMessage(m: MeshMessage): Uint8Array {
   if (m.reason !== undefined) put(Attr.reason, textEncoder.encode(m.reason));
   if (m.validitySec !== undefined) put(Attr.validitySec, u32(m.validitySec));
   if (m.nodeName !== undefined) put(Attr.nodeName, textEncoder.encode(m.nodeName));
+  if (m.acceptedGroupIds !== undefined) {
+    const b = new Uint8Array(4 * m.acceptedGroupIds.length);
+    const v = new DataView(b.buffer);
+    m.acceptedGroupIds.forEach((g, i) => v.setUint32(4 * i, g >>> 0));
+    put(Attr.acceptedGroupIds, b);
+  }
   const total = HEADER_LENGTH + attrs.reduce((n, a) => n + a.length, 0);
   if (total > MESH_MESSAGE_MAX_LENGTH) throw new RangeError(`mesh message of ${total} bytes exceeds ${MESH_MESSAGE_MAX_LENGTH}`);
   const out = new Uint8Array(total);
@@ -224,6 +235,13 @@ export function decodeMeshMessage(data: Uint8Array): MeshDecodeResult {
         if (len !== 2) return bad('length must be 2');
         m.status = view.getUint16(start);
         break;
+      case Attr.acceptedGroupIds: {
+        if (len % 4 !== 0 || len > 4 * 64) return bad('a list of at most 64 32-bit group ids');
+        const ids: number[] = [];
+        for (let i = 0; i < len; i += 4) ids.push(view.getUint32(start + i));
+        m.acceptedGroupIds = ids;
+        break;
+      }
       default:
         break; // unknown attributes are skipped
     }
@@ -291,5 +309,6 @@ export function stringifyMeshMessage(m: MeshMessage): string {
   if (m.status !== undefined) parts.push(`status=${meshStatusName(m.status)}`);
   if (m.reason) parts.push(`reason="${m.reason}"`);
   if (m.validitySec !== undefined) parts.push(`valid=${m.validitySec}s`);
+  if (m.acceptedGroupIds !== undefined) parts.push(`accepts=${m.acceptedGroupIds.length ? m.acceptedGroupIds.join(',') : 'all'}`);
   return parts.join(' ');
 }

@@ -92,8 +92,9 @@ const arbMessage: fc.Arbitrary<MeshMessage> = fc.record(
     reason: arbText,
     validitySec: fc.integer({ min: 0, max: 86400 }),
     nodeName: arbText,
+    acceptedGroupIds: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 8 }),
   },
-  { requiredKeys: ['type', 'requestId', 'source', 'destination', 'endpoint', 'peerId', 'status', 'validitySec'] },
+  { requiredKeys: ['type', 'requestId', 'source', 'destination', 'endpoint', 'peerId', 'status', 'validitySec', 'groupId', 'acceptedGroupIds'] },
 );
 
 test('property: every well-formed message round-trips', () => {
@@ -124,6 +125,16 @@ test('property: random bytes and mutated messages never throw', () => {
     }),
     { numRuns: 3000 },
   );
+});
+
+test('an announce carries the group and the accepted groups', () => {
+  const m: MeshMessage = { type: 'announce', requestId: 1, groupId: 4, acceptedGroupIds: [4, 5], nodeName: 'branch1' };
+  assert.deepEqual(decodeMeshMessage(encodeMeshMessage(m)), { ok: true, message: m });
+  const odd = encodeMeshMessage({ type: 'announce', requestId: 1, groupId: 4, acceptedGroupIds: [] });
+  assert.equal((decodeMeshMessage(odd) as { ok: boolean }).ok, true);
+  // A list attribute whose length is not a multiple of 4 is refused.
+  const broken = Uint8Array.from([...encodeMeshMessage({ type: 'redirect', requestId: 1, destination: '10.0.0.0/8' }), 0, 10, 0, 3, 1, 2, 3]);
+  assert.equal((decodeMeshMessage(broken) as { error: string }).error, 'bad-attribute');
 });
 
 test('stringify names the parts without dumping bytes', () => {
