@@ -80,7 +80,15 @@ export async function runScript(
   return first ? { exitCode: first.code, failedLine: first.line, executed } : { exitCode: 0, executed };
 }
 
-/** Lines of a stream (stdin, a file), decoded as UTF-8; invalid bytes become U+FFFD and are refused. */
-export function streamLines(input: Readable): AsyncIterable<string> {
-  return createInterface({ input, crlfDelay: Infinity, terminal: false });
+/**
+ * Lines of a stream (stdin, a file), decoded as UTF-8; invalid bytes become U+FFFD and are
+ * refused. The reader attaches at the first iteration: lines read before that would be lost.
+ */
+export async function* streamLines(input: Readable): AsyncIterable<string> {
+  const rl = createInterface({ input, crlfDelay: Infinity, terminal: false });
+  try {
+    yield* rl;
+  } finally {
+    rl.close();
+  }
 }

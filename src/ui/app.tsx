@@ -138,7 +138,13 @@ export function App({ session, onExit }: AppProps) {
   const [staticKey, setStaticKey] = useState(0);
   const [live, setLive] = useState<OutputBlock[] | null>(null);
   const [running, setRunning] = useState(false);
-  const [prompt, setPrompt] = useState(() => session.prompt());
+  const [prompt, setPromptState] = useState(() => session.prompt());
+  // Keys replayed right after a command see the new prompt before React re-renders.
+  const promptRef = useRef(prompt);
+  const setPrompt = useCallback((p: string) => {
+    promptRef.current = p;
+    setPromptState(p);
+  }, []);
   const [completions, setCompletions] = useState<string[] | null>(null);
   const [editor, dispatch, editorRef] = useLineEditor();
   const nextId = useRef(0);
@@ -216,7 +222,7 @@ export function App({ session, onExit }: AppProps) {
       const pending = typeahead.current.splice(0);
       for (const ev of pending) handleKeyRef.current(ev);
     },
-    [end, push, session],
+    [end, push, session, setPrompt],
   );
 
   const complete = useCallback(async () => {
@@ -272,7 +278,7 @@ export function App({ session, onExit }: AppProps) {
         case 'line.submit': {
           const line = editorRef.current.text;
           dispatch({ type: 'reset' });
-          push({ kind: 'echo', prompt, line });
+          push({ kind: 'echo', prompt: promptRef.current, line });
           if (line.trim() !== '') void runLine(line);
           return;
         }
@@ -309,13 +315,13 @@ export function App({ session, onExit }: AppProps) {
           return dispatch({ type: 'history-next', history });
         case 'session.interrupt': {
           // No command running: abandon the line, as a shell does.
-          push({ kind: 'echo', prompt, line: editorRef.current.text, note: '^C' });
+          push({ kind: 'echo', prompt: promptRef.current, line: editorRef.current.text, note: '^C' });
           dispatch({ type: 'reset' });
           return;
         }
         case 'session.eofOrDelete':
           if (editorRef.current.text === '') {
-            push({ kind: 'echo', prompt, line: '', note: 'logout' });
+            push({ kind: 'echo', prompt: promptRef.current, line: '', note: 'logout' });
             end('eof');
           } else dispatch({ type: 'edit', action: 'delete-forward' });
           return;
@@ -323,7 +329,7 @@ export function App({ session, onExit }: AppProps) {
           return;
       }
     },
-    [complete, dispatch, editorRef, end, prompt, push, runLine, session],
+    [complete, dispatch, editorRef, end, push, runLine, session],
   );
   const handleKeyRef = useRef(handleKey);
   handleKeyRef.current = handleKey;

@@ -3,12 +3,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sodium from 'sodium-native';
+import { createRequire } from 'node:module';
 import ssh2 from 'ssh2';
 import { SshServer, HOST_KEY_FILE, fingerprint, loadOrCreateHostKey, type SshAuthority, type SshSettings, type SshUser } from '../../../src/access/ssh-server.js';
 import { FakeSession, newStore } from '../../unit/ui/fake-session.js';
 
 const { Client, utils } = ssh2;
+
+interface Pwhash {
+  crypto_pwhash_STRBYTES: number;
+  crypto_pwhash_OPSLIMIT_MIN: number;
+  crypto_pwhash_MEMLIMIT_MIN: number;
+  crypto_pwhash_str(out: Buffer, pw: Buffer, ops: number, mem: number): void;
+  crypto_pwhash_str_verify(h: Buffer, pw: Buffer): boolean;
+}
+const sodium = createRequire(import.meta.url)('sodium-native') as Pwhash;
 
 function hash(password: string): string {
   const out = Buffer.alloc(sodium.crypto_pwhash_STRBYTES);

@@ -155,6 +155,9 @@ test('Ctrl-C on a line clears it; keys typed while a command runs are kept', asy
   assert.equal(promptLine(t.frame()), 'hub:/>');
   await t.type('sleep 100' + ENTER + 'ls');
   await until(() => promptLine(t.frame()).trimEnd() === 'hub:/> ls', 'typeahead replayed');
+  // A line typed ahead after a cd is echoed with the prompt of the new path.
+  await t.type(CTRL_A + CTRL_K + 'cd /Setup' + ENTER + 'echo hi' + ENTER);
+  await until(() => /hub:\/Setup> echo hi\nhi/.test(t.frame()), 'echo under the new prompt');
   t.r.unmount();
 });
 
