@@ -55,7 +55,7 @@ const ipRouter = menu('IP-Router', 'The IP router', [
     columns: [
       column('Prefix', 'Destination network', t.prefix('any'), ''),
       rtgTag(),
-      column('Peer-or-IP', 'Next hop: a VPN peer name or a gateway address', t.string(64, 'identity', 1), ''),
+      column('Peer-or-IP', 'Next hop: a VPN peer name or a gateway address (empty = discard)', t.string(64, 'identity'), ''),
       column('Distance', 'Administrative distance (lower wins)', t.int(0, 255), '1'),
       active(),
       comment(),

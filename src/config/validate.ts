@@ -5,6 +5,11 @@
 import { describeType, validateValue, type ValueContext, type ValueType } from '../../menus/index.js';
 import { InvalidValueError } from './errors.js';
 import { hashPassword, isPasswordHash } from './secrets.js';
+
+/** A stored value of a hash-type secret must be empty or a crypto_pwhash string, never a plain password. */
+function storedHashOk(type: ValueType, v: string): boolean {
+  return !(type.kind === 'secret' && type.storage === 'hash') || v === '' || isPasswordHash(v);
+}
 import { columnOf, completeRow, defaultConfig, rowId, type ConfigData, type Row, type Schema } from './tree.js';
 
 /** Reference lookups against one config (keys match case-insensitively; single-key tables). */
@@ -108,7 +113,8 @@ export function checkLoadedConfig(schema: Schema, raw: unknown): { data?: Config
       continue;
     }
     const res = validateValue(plainType(n.type), v, noCtx);
-    if (!res.ok || res.value !== v) problems.push(`${p}: invalid value (${res.ok ? 'not canonical' : res.reason})`);
+    if (!storedHashOk(n.type, v)) problems.push(`${p}: a password must be stored as a hash`);
+    else if (!res.ok || res.value !== v) problems.push(`${p}: invalid value (${res.ok ? 'not canonical' : res.reason})`);
     else data.values[p] = v;
   }
   for (const [p, rows] of Object.entries(tables as Record<string, unknown>)) {
@@ -138,7 +144,8 @@ export function checkLoadedConfig(schema: Schema, raw: unknown): { data?: Config
           continue;
         }
         const res = validateValue(plainType(col.type), v, noCtx);
-        if (!res.ok || res.value !== v) problems.push(`${p} row ${i + 1} ${c}: invalid value (${res.ok ? 'not canonical' : res.reason})`);
+        if (!storedHashOk(col.type, v)) problems.push(`${p} row ${i + 1} ${c}: a password must be stored as a hash`);
+        else if (!res.ok || res.value !== v) problems.push(`${p} row ${i + 1} ${c}: invalid value (${res.ok ? 'not canonical' : res.reason})`);
       }
       for (const k of t.keys) if (!(row as Record<string, unknown>)[k]) problems.push(`${p} row ${i + 1}: key column ${k} missing`);
       out.push(completeRow(t, row as Record<string, string>));
