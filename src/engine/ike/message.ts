@@ -11,7 +11,9 @@ import type { Message, NotifyPayload, Payload } from './codec/types.js';
 
 export type { Message, Payload } from './codec/types.js';
 
-export type PayloadOf<T extends Payload['type']> = Extract<Payload, { type: T }>;
+type Distribute<P, T> = P extends { type: infer X } ? (T extends X ? P : never) : never;
+/** The payload interface for a payload type (IDi and IDr share IdPayload, TSi and TSr TsPayload). */
+export type PayloadOf<T extends Payload['type']> = Distribute<Payload, T>;
 
 export interface HeaderFields {
   spiI: bigint;

@@ -1,0 +1,1 @@
+export { ChildRekeyTask } from './child-create.js';

@@ -1,0 +1,272 @@
+/**
+ * IKE_AUTH with a pre-shared key and the first child SA (RFC 7296 section 1.2):
+ *
+ *   HDR, SK { IDi, [N(INITIAL_CONTACT)], [IDr,] AUTH, SAi2, TSi, TSr }  -->
+ *                                         <--  HDR, SK { IDr, AUTH, SAr2, TSi, TSr }
+ *
+ * A responder that cannot verify AUTH answers SK { N(AUTHENTICATION_FAILED) } and forgets
+ * the SA (section 2.21.2). A child that cannot be created (NO_PROPOSAL_CHOSEN,
+ * TS_UNACCEPTABLE) does not stop the IKE SA (section 1.2).
+ */
+import { AuthMethod, ExchangeType, NotifyType, PayloadType, notifyTypeName } from '../constants.js';
+import type { IdPayload, Message } from '../codec/types.js';
+import type { ChildSa } from '../child-sa.js';
+import type { IkeSa } from '../ike-sa.js';
+import { addNotify, errorNotify, findNotify, first } from '../message.js';
+import { identityEquals, identityFromPayload, identityPayload, identityToString, type PeerConfig } from '../peer-config.js';
+import { acceptEspChoice, chooseEsp, espProposals } from '../proposal.js';
+import type { Task, TaskStatus } from '../task.js';
+import { narrowTs, tsFromWire, tsSubset, tsToWire, type TrafficSelector } from '../traffic-selector.js';
+import { authEquals, pskAuth } from './util.js';
+
+export interface IkeAuthOptions {
+  /** Send N(INITIAL_CONTACT): this is our only SA with the peer (section 2.4). */
+  initialContact?: boolean;
+}
+
+export class IkeAuthTask implements Task {
+  readonly type = 'ike-auth' as const;
+  readonly exchangeType = ExchangeType.IKE_AUTH;
+  private child: ChildSa | undefined;
+  // responder
+  private authError = false;
+  private childError: number | undefined;
+  private chosenProposal: import('../codec/types.js').Proposal | undefined;
+
+  constructor(
+    private readonly sa: IkeSa,
+    readonly initiator: boolean,
+    private readonly options: IkeAuthOptions = {},
+  ) {}
+
+  build(m: Message): TaskStatus {
+    return this.initiator ? this.buildI(m) : this.buildR(m);
+  }
+
+  process(m: Message): TaskStatus {
+    return this.initiator ? this.processI(m) : this.processR(m);
+  }
+
+  private idPayload(kind: typeof PayloadType.IDi | typeof PayloadType.IDr, cfg: PeerConfig): IdPayload {
+    const { idType, data } = identityPayload(cfg.localId);
+    return { type: kind, idType, data };
+  }
+
+  // ---- initiator -------------------------------------------------------------
+
+  private buildI(m: Message): TaskStatus {
+    const sa = this.sa;
+    const cfg = sa.config!;
+    const idi = this.idPayload(PayloadType.IDi, cfg);
+    m.payloads.push(idi);
+    if (this.options.initialContact) addNotify(m, NotifyType.INITIAL_CONTACT);
+    if (cfg.remoteId) {
+      const { idType, data } = identityPayload(cfg.remoteId);
+      m.payloads.push({ type: PayloadType.IDr, idType, data });
+    }
+    const auth = pskAuth(sa.prf!, cfg.auth.psk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi);
+    m.payloads.push({ type: PayloadType.AUTH, method: AuthMethod.SHARED_KEY_MIC, data: auth });
+    this.child ??= sa.newChild();
+    this.child.initiatedByUs = true;
+    this.child.localTs = cfg.localTs;
+    this.child.remoteTs = cfg.remoteTs;
+    m.payloads.push({ type: PayloadType.SA, proposals: espProposals(cfg.espProposals, this.child.spiIn, false) });
+    m.payloads.push({ type: PayloadType.TSi, selectors: cfg.localTs.map(tsToWire) });
+    m.payloads.push({ type: PayloadType.TSr, selectors: cfg.remoteTs.map(tsToWire) });
+    return 'success';
+  }
+
+  private processI(m: Message): TaskStatus {
+    const sa = this.sa;
+    const cfg = sa.config!;
+    if (findNotify(m, NotifyType.AUTHENTICATION_FAILED)) {
+      sa.count('auth-failed-by-peer');
+      sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'remote', detail: 'peer answered AUTHENTICATION_FAILED' });
+      this.dropChild();
+      sa.fail('auth-failed', 'peer rejected our authentication (AUTHENTICATION_FAILED)');
+      return 'failed';
+    }
+    const idr = first(m, PayloadType.IDr);
+    const auth = first(m, PayloadType.AUTH);
+    if (!idr || !auth) {
+      const err = errorNotify(m);
+      this.dropChild();
+      sa.fail('protocol-error', `IKE_AUTH response without IDr/AUTH${err ? `: ${notifyTypeName(err.notifyType)}` : ''}`);
+      return 'failed';
+    }
+    const identity = identityFromPayload(idr.idType, idr.data);
+    const expected = pskAuth(sa.prf!, cfg.auth.psk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, idr);
+    const idOk = !cfg.remoteId || (identity !== undefined && identityEquals(identity, cfg.remoteId));
+    if (auth.method !== AuthMethod.SHARED_KEY_MIC || !authEquals(auth.data, expected) || !idOk) {
+      sa.count('auth-failed');
+      const detail = !idOk ? `responder identity ${identity ? identityToString(identity) : '?'} is not the configured one` : 'responder AUTH does not verify with our pre-shared key';
+      sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'local', detail });
+      this.dropChild();
+      sa.fail('auth-failed', detail);
+      return 'failed';
+    }
+    sa.remoteIdentity = identity;
+    establish(sa);
+    this.processChildI(m);
+    return 'success';
+  }
+
+  private processChildI(m: Message): void {
+    const sa = this.sa;
+    const child = this.child!;
+    const err = errorNotify(m);
+    const saP = first(m, PayloadType.SA);
+    if (err || !saP) {
+      const detail = `first child SA refused: ${err ? notifyTypeName(err.notifyType) : 'no SA payload'}`;
+      sa.lastError = detail;
+      sa.count('child-refused');
+      this.dropChild();
+      return;
+    }
+    const choice = acceptEspChoice(saP.proposals, sa.config!.espProposals, undefined);
+    const ts = readTs(m);
+    if (!choice || !ts || !tsSubset(ts.tsi, child.localTs) || !tsSubset(ts.tsr, child.remoteTs)) {
+      sa.lastError = 'first child SA: responder answered with a proposal or selectors we did not offer';
+      sa.count('child-refused');
+      this.dropChild();
+      return;
+    }
+    child.suite = choice.suite;
+    child.spiOut = choice.peerSpi;
+    child.localTs = ts.tsi;
+    child.remoteTs = ts.tsr;
+    child.keys = sa.childKeys(choice.suite, sa.nonceI!, sa.nonceR!, true);
+    sa.installChild(child);
+  }
+
+  private dropChild(): void {
+    if (this.child) this.sa.discardChild(this.child);
+    this.child = undefined;
+  }
+
+  abandon(): void {
+    this.dropChild();
+  }
+
+  // ---- responder -------------------------------------------------------------
+
+  private processR(m: Message): TaskStatus {
+    const sa = this.sa;
+    const idi = first(m, PayloadType.IDi);
+    const auth = first(m, PayloadType.AUTH);
+    if (!idi || !auth || auth.method !== AuthMethod.SHARED_KEY_MIC) {
+      this.authError = true;
+      sa.count(auth && auth.method !== AuthMethod.SHARED_KEY_MIC ? 'auth-method-unsupported' : 'auth-malformed');
+      return 'failed';
+    }
+    const identity = identityFromPayload(idi.idType, idi.data);
+    const candidates = sa.ctx.candidateConfigs(identity, sa.remote);
+    const config = candidates.find((c) => authEquals(auth.data, pskAuth(sa.prf!, c.auth.psk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi)));
+    if (!config) {
+      this.authError = true;
+      sa.count(candidates.length === 0 ? 'no-peer-config' : 'auth-failed');
+      const who = identity ? identityToString(identity) : 'unknown identity';
+      sa.lastError = candidates.length === 0 ? `no peer configured for ${who}` : `AUTH of ${who} does not verify`;
+      sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'local', detail: sa.lastError });
+      return 'failed';
+    }
+    sa.config = config;
+    sa.remoteIdentity = identity;
+    if (findNotify(m, NotifyType.INITIAL_CONTACT)) sa.ctx.onInitialContact(sa);
+    this.processChildR(m, config);
+    return 'success';
+  }
+
+  private processChildR(m: Message, cfg: PeerConfig): void {
+    const sa = this.sa;
+    const saP = first(m, PayloadType.SA);
+    const ts = readTs(m);
+    if (!saP || !ts) {
+      this.childError = NotifyType.INVALID_SYNTAX;
+      return;
+    }
+    const choice = chooseEsp(saP.proposals, cfg.espProposals, undefined);
+    if (!choice) {
+      this.childError = NotifyType.NO_PROPOSAL_CHOSEN;
+      sa.count('child-no-proposal');
+      return;
+    }
+    const tsi = narrowTs(ts.tsi, cfg.remoteTs);
+    const tsr = narrowTs(ts.tsr, cfg.localTs);
+    if (tsi.length === 0 || tsr.length === 0) {
+      this.childError = NotifyType.TS_UNACCEPTABLE;
+      sa.count('ts-unacceptable');
+      return;
+    }
+    const child = sa.newChild();
+    child.suite = choice.suite;
+    child.spiOut = choice.peerSpi;
+    child.localTs = tsr;
+    child.remoteTs = tsi;
+    child.keys = sa.childKeys(choice.suite, sa.nonceI!, sa.nonceR!, false);
+    this.child = child;
+    this.chosenProposal = { ...choice.proposal, spi: spiBytes(child.spiIn) };
+  }
+
+  private buildR(m: Message): TaskStatus {
+    const sa = this.sa;
+    if (this.authError) {
+      addNotify(m, NotifyType.AUTHENTICATION_FAILED);
+      return 'failed';
+    }
+    const cfg = sa.config!;
+    const idr = this.idPayload(PayloadType.IDr, cfg);
+    m.payloads.push(idr);
+    m.payloads.push({ type: PayloadType.AUTH, method: AuthMethod.SHARED_KEY_MIC, data: pskAuth(sa.prf!, cfg.auth.psk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, idr) });
+    establish(sa);
+    if (this.child && this.chosenProposal) {
+      m.payloads.push({ type: PayloadType.SA, proposals: [this.chosenProposal] });
+      m.payloads.push({ type: PayloadType.TSi, selectors: this.child.remoteTs.map(tsToWire) });
+      m.payloads.push({ type: PayloadType.TSr, selectors: this.child.localTs.map(tsToWire) });
+      sa.installChild(this.child);
+    } else {
+      addNotify(m, this.childError ?? NotifyType.NO_PROPOSAL_CHOSEN);
+      sa.lastError = `first child SA refused: ${notifyTypeName(this.childError ?? NotifyType.NO_PROPOSAL_CHOSEN)}`;
+    }
+    return 'success';
+  }
+
+  /** Responder: after AUTHENTICATION_FAILED went out, the SA is forgotten. */
+  completed(): void {
+    if (!this.initiator && this.authError && this.sa.alive) this.sa.destroy('auth-failed', this.sa.lastError ?? 'authentication failed');
+  }
+}
+
+function spiBytes(spi: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, spi >>> 0);
+  return b;
+}
+
+/** The TSi/TSr of a message as text selectors; undefined when missing or unusable. */
+export function readTs(m: Message): { tsi: TrafficSelector[]; tsr: TrafficSelector[] } | undefined {
+  const tsiP = first(m, PayloadType.TSi);
+  const tsrP = first(m, PayloadType.TSr);
+  if (!tsiP || !tsrP) return undefined;
+  const tsi = tsiP.selectors.map(tsFromWire).filter((t): t is TrafficSelector => t !== undefined);
+  const tsr = tsrP.selectors.map(tsFromWire).filter((t): t is TrafficSelector => t !== undefined);
+  if (tsi.length === 0 || tsr.length === 0) return undefined;
+  return { tsi, tsr };
+}
+
+/** The IKE SA is authenticated: state, timers, event. */
+export function establish(sa: IkeSa): void {
+  sa.setState('established');
+  sa.establishedAt = sa.ctx.clock.now();
+  sa.upSince ??= sa.establishedAt;
+  sa.startTimers();
+  sa.ctx.events.emit('ike-up', {
+    ...sa.ref,
+    local: `${sa.local.address}:${sa.local.port}`,
+    remote: `${sa.remote.address}:${sa.remote.port}`,
+    proposal: sa.describeSuite(),
+    natLocal: sa.natLocal,
+    natRemote: sa.natRemote,
+  });
+  sa.ctx.onEstablished(sa);
+}

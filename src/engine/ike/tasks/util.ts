@@ -1,0 +1,77 @@
+/** Small pieces shared by the tasks: nonces, NAT detection hashes, PSK AUTH, DH. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { createDhKeyPair } from '../../crypto/dh.js';
+import type { DhKeyPair, Prf } from '../../crypto/types.js';
+import type { Endpoint } from '../../net/types.js';
+import { NotifyType, PayloadType } from '../constants.js';
+import type { IdPayload, Message } from '../codec/types.js';
+import type { IkeSa } from '../ike-sa.js';
+import { concatBytes, findNotify, notifyPayload, spi64Bytes } from '../message.js';
+
+/** Nonce length: at least half the PRF key size and 16 octets (RFC 7296 section 2.10); 32 covers SHA-512's half. */
+export const NONCE_LENGTH = 32;
+
+export function newNonce(sa: IkeSa): Uint8Array {
+  return sa.ctx.random.bytes(NONCE_LENGTH);
+}
+
+export function newDh(sa: IkeSa, group: number): DhKeyPair {
+  return createDhKeyPair(group, sa.ctx.random);
+}
+
+/**
+ * NAT detection hash (RFC 7296 section 2.23): SHA-1(SPIi | SPIr | IP | Port), the SPIs as
+ * in the header of the message that carries it.
+ */
+export function natdHash(spiI: bigint, spiR: bigint, e: Endpoint): Uint8Array {
+  const ip = Uint8Array.from(ipaddr.parse(e.address).toByteArray());
+  const port = Uint8Array.of(e.port >>> 8, e.port & 0xff);
+  return new Uint8Array(createHash('sha1').update(concatBytes(spi64Bytes(spiI), spi64Bytes(spiR), ip, port)).digest());
+}
+
+/** Adds N(NAT_DETECTION_SOURCE_IP) and N(NAT_DETECTION_DESTINATION_IP). */
+export function addNatd(sa: IkeSa, m: Message): void {
+  m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, natdHash(m.spiI, m.spiR, sa.local)));
+  m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_DESTINATION_IP, natdHash(m.spiI, m.spiR, sa.remote)));
+}
+
+/** Evaluates the peer's NAT detection payloads of `m` (RFC 7296 section 2.23). */
+export function checkNatd(sa: IkeSa, m: Message): void {
+  const src = m.payloads.filter((p) => p.type === PayloadType.N && p.notifyType === NotifyType.NAT_DETECTION_SOURCE_IP);
+  const dst = findNotify(m, NotifyType.NAT_DETECTION_DESTINATION_IP);
+  if (src.length === 0 || !dst) return; // the peer does not do NAT-T detection
+  const remoteHash = natdHash(m.spiI, m.spiR, sa.remote);
+  sa.natRemote = !src.some((n) => n.type === PayloadType.N && bytesEq(n.data, remoteHash));
+  sa.natLocal = !bytesEq(dst.data, natdHash(m.spiI, m.spiR, sa.local));
+}
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const KEY_PAD = new TextEncoder().encode('Key Pad for IKEv2');
+
+/** RestOfInitIDPayload / RestOfRespIDPayload: ID Type, three reserved octets, data. */
+export function idBody(id: IdPayload): Uint8Array {
+  return concatBytes(Uint8Array.of(id.idType, 0, 0, 0), id.data);
+}
+
+/**
+ * AUTH for a pre-shared key (RFC 7296 section 2.15):
+ *   AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets> )
+ *   SignedOctets = RealMessage | Nonce of the peer | prf(SK_p, RestOfIDPayload)
+ */
+export function pskAuth(prf: Prf, psk: Uint8Array, realMessage: Uint8Array, peerNonce: Uint8Array, skP: Uint8Array, id: IdPayload): Uint8Array {
+  const maced = prf.compute(skP, idBody(id));
+  const signed = concatBytes(realMessage, peerNonce, maced);
+  return prf.compute(prf.compute(psk, KEY_PAD), signed);
+}
+
+export function authEquals(a: Uint8Array, b: Uint8Array): boolean {
+  return bytesEq(a, b);
+}
+
+export function group16(g: number): Uint8Array {
+  return Uint8Array.of(g >>> 8, g & 0xff);
+}
