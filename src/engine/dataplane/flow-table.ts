@@ -476,7 +476,8 @@ function hashKey(buf: Uint8Array, aOff: number, bOff: number, n: number, proto: 
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h | 0;
+  // 30 bits: stays a V8 small integer, so Map lookups neither box nor allocate
+  return h & 0x3fffffff;
 }
 
 function betweenNets(f: Flow, a: Prefix, b: Prefix): boolean {
