@@ -60,4 +60,16 @@ export type {
   TsPayload,
   VendorIdPayload,
 } from './types.js';
+export {
+  COOKIE_MAX_LENGTH,
+  COOKIE_MIN_LENGTH,
+  cookieLengthValid,
+  decodeHashAlgorithms,
+  decodeInvalidKeGroup,
+  decodeWindowSize,
+  encodeHashAlgorithms,
+  encodeInvalidKeGroup,
+  encodeWindowSize,
+  NAT_DETECTION_DATA_LENGTH,
+} from './notify-data.js';
 export { findNotify, findPayload, findPayloads, spi32, spiFrom32, spiFrom64, spi64, type PayloadOf } from './helpers.js';
