@@ -25,3 +25,4 @@ export {
   type OutboundSaOptions,
 } from './sa-table.js';
 export { EspOpenResult, espOpen, espPacketLength, espPadLength, espSeal, espSpiOf, nextHeaderFor } from './esp-packet.js';
+export { createEspSaPair, type EspSaPair, type EspSaPairOptions } from './sa-pair.js';
