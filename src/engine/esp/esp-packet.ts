@@ -81,9 +81,9 @@ export function espSpiOf(packet: Uint8Array): number {
 }
 
 /**
- * Seals `inner` (an IPv4 or IPv6 packet) into an ESP packet written to `out` at
- * `outOffset`. Returns the ESP packet length, or the reason it could not be sealed (also
- * counted in sa.errors). For zero-copy, read the inner packet into `out` at
+ * Seals `inner` (an IPv4 or IPv6 packet, at least one header long) into an ESP packet
+ * written to `out` at `outOffset`. Returns the ESP packet length, or the reason it could
+ * not be sealed (also counted in sa.errors). For zero-copy, read the inner packet into `out` at
  * `outOffset + ESP_PAYLOAD_OFFSET` and pass that view as `inner`: it is then encrypted in
  * place; `out` needs room for the trailer and ICV after it (espPacketLength).
  */
@@ -91,8 +91,10 @@ export function espSeal(sa: OutboundSa, inner: Uint8Array, out: Uint8Array, outO
   if (sa.seq >= ESP_SEQUENCE_MAX) return sa.failed('sequence-exhausted');
   if (sa.hardExpired) return sa.failed('hard-expired');
   const nextHeader = nextHeaderFor(inner);
-  if (nextHeader === 0) return sa.failed('bad-inner-packet');
   const innerLength = inner.length;
+  if (nextHeader === 0 || innerLength < (nextHeader === IPPROTO_IPIP ? IPV4_MIN_HEADER_LENGTH : IPV6_HEADER_LENGTH)) {
+    return sa.failed('bad-inner-packet');
+  }
   const padLength = espPadLength(innerLength);
   const payloadLength = innerLength + padLength + ESP_TRAILER_LENGTH;
   const total = ESP_PAYLOAD_OFFSET + payloadLength + ESP_ICV_LENGTH;

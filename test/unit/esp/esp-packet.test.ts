@@ -318,10 +318,12 @@ test('outbound: packet and byte limits; refusals for bad inner packets and small
   const c = new OutboundSa({ spi: 11, aead: aeadFor(CIPHERS[0]!) });
   assert.equal(espSeal(c, new Uint8Array(0), buf), 'bad-inner-packet');
   assert.equal(espSeal(c, Uint8Array.of(0x55, 1, 2, 3), buf), 'bad-inner-packet');
+  assert.equal(espSeal(c, ipv4(40).subarray(0, 19), buf), 'bad-inner-packet');
+  assert.equal(espSeal(c, ipv6(60).subarray(0, 39), buf), 'bad-inner-packet');
   assert.equal(espSeal(c, inner, new Uint8Array(buf.length - 1)), 'buffer-too-small');
   assert.equal(espSeal(c, inner, buf, 1), 'buffer-too-small');
   assert.equal(c.seq, 0, 'refusals consume no sequence number');
-  assert.equal(c.errors['bad-inner-packet'], 2);
+  assert.equal(c.errors['bad-inner-packet'], 4);
   assert.equal(c.errors['buffer-too-small'], 2);
 });
 
