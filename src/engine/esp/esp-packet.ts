@@ -104,6 +104,10 @@ export function espSeal(sa: OutboundSa, inner: Uint8Array, out: Uint8Array, outO
   const o = outOffset;
   const payload = o + ESP_PAYLOAD_OFFSET;
 
+  // The inner packet first (unless it is already in place): it may overlap the header
+  // area of `out`, and TypedArray.set copies overlapping ranges correctly.
+  if (!(inner.buffer === out.buffer && inner.byteOffset === out.byteOffset + payload)) out.set(inner, payload);
+
   // Header and IV, and their preallocated copies for the AEAD call.
   const aad = sa.aad;
   const iv = sa.iv;
@@ -114,8 +118,7 @@ export function espSeal(sa: OutboundSa, inner: Uint8Array, out: Uint8Array, outO
   out.set(aad, o);
   out.set(iv, o + ESP_HEADER_LENGTH);
 
-  // Payload: the inner packet (unless it is already in place), padding, trailer.
-  if (!(inner.buffer === out.buffer && inner.byteOffset === out.byteOffset + payload)) out.set(inner, payload);
+  // Padding and trailer after the inner packet.
   let p = payload + innerLength;
   for (let i = 1; i <= padLength; i++) out[p++] = i;
   out[p++] = padLength;

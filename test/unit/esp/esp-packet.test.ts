@@ -159,6 +159,18 @@ for (const c of CIPHERS) {
   });
 }
 
+test('an inner packet that overlaps the header area of the output buffer is copied before the header is written', () => {
+  const p = pair(CIPHERS[0]!);
+  const inner = ipv4(200, 0x3c);
+  const buf = new Uint8Array(espPacketLength(200) + 10);
+  buf.set(inner, 0); // the inner packet sits where the ESP header will go
+  const n = espSeal(p.out, buf.subarray(0, 200), buf, 0);
+  assert.equal(n, espPacketLength(200));
+  const r = espOpen(p.table, buf.subarray(0, n as number));
+  assert.equal(r.ok, true);
+  assert.deepEqual(r.inner(), inner);
+});
+
 test('KAT: draft-mcgrew-gcm-test-01 section 4 ESP packet (AES-256-GCM, SPI 4a2cbfe3, seq 2) decrypts in place', () => {
   // Key, salt || IV nonce, AAD = SPI || sequence number, plaintext, ciphertext || ICV as
   // published in draft-mcgrew-gcm-test-01. The plaintext's trailer carries Next Header 1,
