@@ -22,7 +22,8 @@ import { endpointKey } from '../net/types.js';
 import { ExchangeType } from './constants.js';
 import { encodeMessage } from './codec/message.js';
 import { openMessage } from './codec/sk.js';
-import type { DecodeResult, Message } from './codec/types.js';
+import { checkPayloadRules } from './codec/rules.js';
+import type { Message } from './codec/types.js';
 import { ChildSa, type ChildSaState } from './child-sa.js';
 import { IkeStateError } from './errors.js';
 import type { DownReason, IkeEvents } from './events.js';
@@ -85,6 +86,8 @@ export interface IkeSaContext {
   sendKeepalive(sa: IkeSa): void;
   /** An IKE rekey completed: `successor` now stands for the peer. */
   onRekeyed(old: IkeSa, successor: IkeSa): void;
+  /** Message trace (LCOS `trace + vpn`): every message sent, and every message received after it was opened. */
+  trace?(direction: 'in' | 'out', sa: IkeSa, message: Message): void;
   /** Creates a bare SA, e.g. the new SA of an IKE rekey. */
   createIkeSa(init: IkeSaInit): IkeSa;
 }
@@ -253,14 +256,22 @@ export class IkeSa {
     );
   }
 
-  /** Verifies and decrypts a received message, flattening SK into `payloads`. */
-  open(message: Message): DecodeResult<Message> {
-    if (message.exchangeType === ExchangeType.IKE_SA_INIT) return { ok: true, message };
-    if (!this.aeadIn) return { ok: false, reason: 'sk-missing' };
-    const r = openMessage(message, this.aeadIn);
-    if (!r.ok) return r;
-    if (r.message.payloads.length > 0) return { ok: false, reason: 'sk-not-last' }; // clear payloads beside SK
-    const { encrypted, ...rest } = r.message;
+  /**
+   * Verifies and decrypts a received message, checks the exchange's payload rules
+   * (codec/rules.ts) and flattens SK into `payloads`. `reason` names a counter.
+   */
+  open(message: Message): { ok: true; message: Message } | { ok: false; reason: string } {
+    let opened = message;
+    if (message.exchangeType !== ExchangeType.IKE_SA_INIT) {
+      if (!this.aeadIn) return { ok: false, reason: 'no-keys' };
+      const r = openMessage(message, this.aeadIn);
+      if (!r.ok) return { ok: false, reason: `decode-${r.reason}` };
+      opened = r.message;
+    }
+    const v = checkPayloadRules(opened, opened.exchangeType, opened.response);
+    if (v) return { ok: false, reason: `rules-${v.reason}` };
+    if (opened.exchangeType === ExchangeType.IKE_SA_INIT) return { ok: true, message: opened };
+    const { encrypted, ...rest } = opened;
     return { ok: true, message: { ...rest, payloads: encrypted ?? [] } };
   }
 

@@ -120,6 +120,7 @@ export class TaskManager {
     }
     if (isInit) this.sa.initRequest = bytes;
     this.lastSent = msg;
+    this.sa.ctx.trace?.('out', this.sa, msg);
     this.initiating.packet = bytes;
     this.initiating.retransmits = 0;
     this.sa.ctx.sendIke(this.sa, bytes);
@@ -161,6 +162,7 @@ export class TaskManager {
 
   /** A decrypted message for this SA. `raw` is the message as received (IKE_SA_INIT signs it). */
   onMessage(msg: Message, raw: Uint8Array): void {
+    this.sa.ctx.trace?.('in', this.sa, msg);
     if (msg.response) this.processResponse(msg, raw);
     else this.processRequest(msg, raw);
   }
@@ -233,6 +235,7 @@ export class TaskManager {
     this.responding.packet = bytes;
     this.answeredRequests++;
     this.lastSent = response;
+    this.sa.ctx.trace?.('out', this.sa, response);
     this.sa.ctx.sendIke(this.sa, bytes);
     if ('completed' in task && typeof task.completed === 'function') this.guard(() => (task as { completed(): void }).completed());
     if (status === 'failed' && this.sa.alive && isInit) this.sa.destroy('protocol-error', 'IKE_SA_INIT refused');

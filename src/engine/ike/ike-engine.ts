@@ -1,0 +1,654 @@
+/**
+ * The IKE engine: one Transport (IKE and ESP on one port, RFC 3948), the IKE SAs indexed
+ * by SPI, the peers, and the jobs around them (reconnect with backoff, hub failover,
+ * short hold, NAT keepalives). ESP datagrams are handed to the data path's callback.
+ *
+ *   datagram ─ classifyUdpPayload ─┬─ keepalive  counted
+ *                                  ├─ esp        onEsp(datagram, from)
+ *                                  ├─ malformed  counted
+ *                                  └─ ike ─ decodeMessage ─ IKE_SA_INIT request? ─ cookie check ─ new responder SA
+ *                                                         └─ SA by our SPI ─ open (SK, payload rules) ─ TaskManager
+ *
+ * Every drop increments a named counter (`counters`); nothing on the receive path throws.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock, Timer } from '../clock.js';
+import { defaultRandom, type Random } from '../crypto/random.js';
+import type { Endpoint, Transport } from '../net/types.js';
+import { endpointKey } from '../net/types.js';
+import { NAT_KEEPALIVE, classifyUdpPayload, frameIke } from '../net/udp-demux.js';
+import { ExchangeType, MESHGATE_VENDOR_ID, NotifyType, PayloadType } from './constants.js';
+import { decodeMessage, encodeMessage } from './codec/message.js';
+import { checkPayloadRules } from './codec/rules.js';
+import type { Message } from './codec/types.js';
+import { IkeConfigError } from './errors.js';
+import { TypedEmitter, type DownReason, type IkeEventMap } from './events.js';
+import { IkeSa, type IkeCounters, type IkeSaContext, type IkeSaInit, type IkeSaState } from './ike-sa.js';
+import { bytesEqual, concatBytes, findNotify, first, notifyPayload, spi64Bytes } from './message.js';
+import { identityEquals, identityToString, resolvePeerConfig, type Identity, type PeerConfig, type PeerConfigInput } from './peer-config.js';
+import { espSuiteName, type IkeProposalSpec } from './proposal.js';
+import { RecordingSaInstaller, type SaInstaller } from './sa-installer.js';
+import { SpiAllocator } from './spi-allocator.js';
+import { IkeAuthTask } from './tasks/ike-auth.js';
+import { IkeDeleteTask } from './tasks/ike-delete.js';
+import { IkeInitTask } from './tasks/ike-init.js';
+import { tsToString } from './traffic-selector.js';
+
+export interface IkeEngineOptions {
+  clock: Clock;
+  transport: Transport;
+  /** The ESP data path; a RecordingSaInstaller when absent. */
+  installer?: SaInstaller;
+  random?: Random;
+  /** ESP datagrams (first byte a non-zero SPI) for the data path. */
+  onEsp?: (datagram: Uint8Array, from: Endpoint) => void;
+  /** Half-open responder SAs at which IKE_SA_INIT must carry a COOKIE (RFC 7296 section 2.6). Default 100. */
+  cookieThreshold?: number;
+  /** A responder SA not authenticated within this is dropped. Default 30 s. */
+  halfOpenTimeoutMs?: number;
+  /** Delay of the first attempt on the next gateway after a failover. Default 1 s. */
+  failoverDelayMs?: number;
+  /** Message trace: each IKE message sent, and each one received once it is decrypted. */
+  trace?: (direction: 'in' | 'out', sa: IkeSa, message: Message) => void;
+}
+
+export type PeerState = 'down' | 'connecting' | 'up' | 'waiting';
+
+interface Peer {
+  config: PeerConfig;
+  /** Every IKE SA that belongs to this peer config (a wildcard responder config may have many). */
+  sas: Set<IkeSa>;
+  /** The SA this end initiated (or its rekeyed successor). */
+  initiated: IkeSa | undefined;
+  gatewayIndex: number;
+  failures: number;
+  reconnectTimer: Timer | undefined;
+  reconnectAt: number;
+  lastError: string | undefined;
+  removed: boolean;
+}
+
+export interface ChildSaStatus {
+  childId: number;
+  state: string;
+  spiIn: string;
+  spiOut: string;
+  proposal: string;
+  localTs: string[];
+  remoteTs: string[];
+  bytesIn: number;
+  bytesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  installedForMs: number;
+  rekeyInMs: number;
+  expireInMs: number;
+}
+
+export interface IkeSaStatus {
+  ikeId: number;
+  peer: string;
+  state: IkeSaState;
+  initiator: boolean;
+  spiI: string;
+  spiR: string;
+  local: string;
+  remote: string;
+  remoteId: string | undefined;
+  proposal: string;
+  natLocal: boolean;
+  natRemote: boolean;
+  establishedForMs: number;
+  rekeyInMs: number;
+  expireInMs: number;
+  rekeys: number;
+  lastError: string | undefined;
+  messageIds: { initiating: number; responding: number };
+  children: ChildSaStatus[];
+}
+
+export interface PeerStatus {
+  peer: string;
+  role: string;
+  state: PeerState;
+  localGateway: string;
+  remoteGateway: string;
+  localNetworks: string[];
+  remoteNetworks: string[];
+  proposal: string;
+  uptimeMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  rekeys: number;
+  lastError: string | undefined;
+  retryInMs: number | undefined;
+  ikeId: number | undefined;
+}
+
+export interface IkeEngineSnapshot {
+  peers: PeerStatus[];
+  ikeSas: IkeSaStatus[];
+  counters: Record<string, number>;
+}
+
+const NO_RECONNECT: ReadonlySet<DownReason> = new Set<DownReason>(['peer-removed', 'engine-stopped', 'rekeyed', 'idle', 'replaced-by-initial-contact']);
+const PEER_UNREACHABLE: ReadonlySet<DownReason> = new Set<DownReason>(['timeout', 'dpd-timeout']);
+const COOKIE_VERSION = 1;
+
+function hex(spi: bigint | number, bytes: number): string {
+  return spi.toString(16).padStart(bytes * 2, '0');
+}
+
+export class IkeEngine {
+  readonly events = new TypedEmitter<IkeEventMap>();
+  readonly counters: IkeCounters = {};
+  readonly installer: SaInstaller;
+  private readonly clock: Clock;
+  private readonly transport: Transport;
+  private readonly random: Random;
+  private readonly spis: SpiAllocator;
+  private readonly peers = new Map<string, Peer>();
+  /** IKE SAs by our SPI. */
+  private readonly sas = new Map<bigint, IkeSa>();
+  /** Responder SAs by SPIi and remote endpoint (IKE_SA_INIT retransmissions find them). */
+  private readonly bySpiI = new Map<string, IkeSa>();
+  private readonly halfOpen = new Set<IkeSa>();
+  private readonly saPeer = new Map<IkeSa, Peer>();
+  private readonly cookieSecret: Uint8Array;
+  private readonly ctx: IkeSaContext;
+  private stopped = false;
+
+  constructor(private readonly options: IkeEngineOptions) {
+    this.clock = options.clock;
+    this.transport = options.transport;
+    this.random = options.random ?? defaultRandom;
+    this.installer = options.installer ?? new RecordingSaInstaller();
+    this.spis = new SpiAllocator(this.random);
+    this.cookieSecret = this.random.bytes(32);
+    const engine = this;
+    this.ctx = {
+      clock: this.clock,
+      random: this.random,
+      events: this.events,
+      installer: this.installer,
+      spis: this.spis,
+      counters: this.counters,
+      vendorId: Uint8Array.from(MESHGATE_VENDOR_ID),
+      sendIke: (sa, bytes) => engine.send(frameIke(bytes), sa.remote),
+      responderIkeProposals: (remote) => engine.responderIkeProposals(remote),
+      candidateConfigs: (id, remote) => engine.candidateConfigs(id, remote),
+      register: (sa) => engine.sas.set(sa.localSpi, sa),
+      onEstablished: (sa) => engine.onEstablished(sa),
+      onDestroyed: (sa, reason) => engine.onDestroyed(sa, reason),
+      onInitialContact: (sa) => engine.onInitialContact(sa),
+      onRekeyed: (old, successor) => engine.onRekeyed(old, successor),
+      pollTraffic: (sa) => engine.pollTraffic(sa),
+      sendKeepalive: (sa) => {
+        engine.count('tx-keepalive');
+        engine.send(NAT_KEEPALIVE, sa.remote);
+      },
+      createIkeSa: (init) => engine.createSa(init),
+    };
+    if (options.trace) this.ctx.trace = options.trace;
+    this.transport.onReceive((p, from) => this.onDatagram(p, from));
+  }
+
+  get local(): Endpoint {
+    return this.transport.local;
+  }
+
+  private count(reason: string): void {
+    this.counters[reason] = (this.counters[reason] ?? 0) + 1;
+  }
+
+  private send(payload: Uint8Array, to: Endpoint): void {
+    if (this.stopped) return;
+    if (this.transport.send(payload, to)) this.count('tx-datagrams');
+    else this.count('tx-failed');
+  }
+
+  private createSa(init: IkeSaInit): IkeSa {
+    const sa = new IkeSa(this.ctx, init);
+    this.sas.set(sa.localSpi, sa);
+    const peer = init.config ? this.peers.get(init.config.name) : undefined;
+    if (peer && peer.config === init.config) {
+      peer.sas.add(sa);
+      this.saPeer.set(sa, peer);
+    }
+    return sa;
+  }
+
+  // ---- peers -----------------------------------------------------------------
+
+  /** Adds a peer; an initiator's tunnel comes up at once. Throws IkeConfigError for a bad config. */
+  addPeer(input: PeerConfigInput | PeerConfig): PeerConfig {
+    const config = 'auth' in input ? input : resolvePeerConfig(input);
+    if (this.peers.has(config.name)) throw new IkeConfigError('name', `peer '${config.name}' exists; use replacePeer`);
+    const peer: Peer = { config, sas: new Set(), initiated: undefined, gatewayIndex: 0, failures: 0, reconnectTimer: undefined, reconnectAt: 0, lastError: undefined, removed: false };
+    this.peers.set(config.name, peer);
+    if (this.initiates(config)) this.connect(peer);
+    return config;
+  }
+
+  /** Replaces a peer's config: its SAs are deleted and, for an initiator, rebuilt with the new one. */
+  replacePeer(input: PeerConfigInput | PeerConfig): PeerConfig {
+    const config = 'auth' in input ? input : resolvePeerConfig(input);
+    if (this.peers.has(config.name)) this.removePeer(config.name);
+    return this.addPeer(config);
+  }
+
+  /** Removes a peer: its SAs are deleted (DELETE sent when established), reconnects stop. */
+  removePeer(name: string): boolean {
+    const peer = this.peers.get(name);
+    if (!peer) return false;
+    peer.removed = true;
+    peer.reconnectTimer?.cancel();
+    this.peers.delete(name);
+    for (const sa of [...peer.sas]) this.takeDown(sa, 'peer-removed');
+    return true;
+  }
+
+  /** Brings a peer's tunnel up now (on-demand, or after it went idle). */
+  connect(name: string | Peer): boolean {
+    const peer = typeof name === 'string' ? this.peers.get(name) : name;
+    if (!peer || peer.removed || this.stopped) return false;
+    if (peer.config.remoteGateways.length === 0) return false;
+    if ([...peer.sas].some((sa) => sa.alive && sa.state !== 'deleting')) return true;
+    peer.reconnectTimer?.cancel();
+    peer.reconnectTimer = undefined;
+    const cfg = peer.config;
+    const remote = cfg.remoteGateways[peer.gatewayIndex % cfg.remoteGateways.length]!;
+    const sa = this.createSa({ initiator: true, spiI: this.spis.allocateIke(), spiR: 0n, local: this.transport.local, remote, config: cfg });
+    peer.initiated = sa;
+    sa.queue(new IkeInitTask(sa, true));
+    sa.queue(new IkeAuthTask(sa, true, { initialContact: true }));
+    return true;
+  }
+
+  /** Takes a peer's tunnel down without removing the peer (no reconnect until connect()). */
+  disconnect(name: string): boolean {
+    const peer = this.peers.get(name);
+    if (!peer) return false;
+    peer.reconnectTimer?.cancel();
+    for (const sa of [...peer.sas]) this.takeDown(sa, 'deleted-locally');
+    return true;
+  }
+
+  private takeDown(sa: IkeSa, reason: DownReason): void {
+    if (sa.state === 'established') sa.queue(new IkeDeleteTask(sa, reason));
+    else if (sa.alive && sa.state !== 'deleting') sa.destroy(reason);
+  }
+
+  peerNames(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  peerConfig(name: string): PeerConfig | undefined {
+    return this.peers.get(name)?.config;
+  }
+
+  /** The IKE SAs of a peer (tests, show commands). */
+  sasOf(name: string): IkeSa[] {
+    return [...(this.peers.get(name)?.sas ?? [])];
+  }
+
+  /** Every live IKE SA. */
+  allSas(): IkeSa[] {
+    return [...new Set(this.sas.values())].filter((s) => s.alive);
+  }
+
+  private initiates(c: PeerConfig): boolean {
+    return c.role !== 'responder' && c.remoteGateways.length > 0;
+  }
+
+  private responderConfigs(): PeerConfig[] {
+    return [...this.peers.values()].filter((p) => p.config.role !== 'initiator').map((p) => p.config);
+  }
+
+  private responderIkeProposals(remote: Endpoint): IkeProposalSpec[] {
+    const all = this.responderConfigs();
+    const matching = all.filter((c) => c.remoteGateways.some((g) => g.address === remote.address));
+    return (matching.length > 0 ? matching : all).flatMap((c) => c.ikeProposals);
+  }
+
+  private candidateConfigs(id: Identity | undefined, remote: Endpoint): PeerConfig[] {
+    const all = this.responderConfigs();
+    const exact = id ? all.filter((c) => c.remoteId && identityEquals(c.remoteId, id)) : [];
+    const any = all.filter((c) => !c.remoteId);
+    const byAddress = (a: PeerConfig, b: PeerConfig) =>
+      Number(b.remoteGateways.some((g) => g.address === remote.address)) - Number(a.remoteGateways.some((g) => g.address === remote.address));
+    return [...exact.sort(byAddress), ...any.sort(byAddress)];
+  }
+
+  // ---- SA lifecycle hooks ----------------------------------------------------
+
+  private onEstablished(sa: IkeSa): void {
+    this.halfOpen.delete(sa);
+    const peer = sa.config ? this.peers.get(sa.config.name) : undefined;
+    if (!peer || peer.config !== sa.config) return;
+    peer.sas.add(sa);
+    this.saPeer.set(sa, peer);
+    peer.failures = 0;
+    peer.lastError = undefined;
+    peer.reconnectTimer?.cancel();
+    peer.reconnectTimer = undefined;
+    if (peer.config.shortHoldMs > 0) this.armIdleCheck(sa, peer.config.shortHoldMs);
+  }
+
+  private onRekeyed(old: IkeSa, successor: IkeSa): void {
+    const peer = this.saPeer.get(old);
+    if (!peer) return;
+    peer.sas.add(successor);
+    this.saPeer.set(successor, peer);
+    if (peer.initiated === old) peer.initiated = successor;
+    if (peer.config.shortHoldMs > 0) this.armIdleCheck(successor, peer.config.shortHoldMs);
+  }
+
+  private onDestroyed(sa: IkeSa, reason: DownReason): void {
+    if (this.sas.get(sa.localSpi) === sa) this.sas.delete(sa.localSpi);
+    this.bySpiI.delete(this.initKey(sa.spiI, sa.remote));
+    this.halfOpen.delete(sa);
+    const peer = this.saPeer.get(sa);
+    this.saPeer.delete(sa);
+    if (!peer) return;
+    peer.sas.delete(sa);
+    if (sa.lastError && reason !== 'rekeyed') peer.lastError = sa.lastError;
+    if (peer.initiated !== sa) return;
+    peer.initiated = undefined;
+    if (peer.removed || this.stopped || NO_RECONNECT.has(reason) || !this.initiates(peer.config)) return;
+    if (reason === 'deleted-locally') return;
+    peer.failures++;
+    const cfg = peer.config;
+    let delay: number;
+    if (PEER_UNREACHABLE.has(reason) && cfg.remoteGateways.length > 1) {
+      const from = cfg.remoteGateways[peer.gatewayIndex % cfg.remoteGateways.length]!;
+      peer.gatewayIndex = (peer.gatewayIndex + 1) % cfg.remoteGateways.length;
+      const to = cfg.remoteGateways[peer.gatewayIndex]!;
+      this.events.emit('peer-failover', { peer: cfg.name, from: endpointKey(from), to: endpointKey(to) });
+      this.count('failover');
+      // A fresh gateway is tried at once; only a full round of failures backs off.
+      delay = peer.gatewayIndex === 0 ? this.backoff(peer) : this.options.failoverDelayMs ?? 1000;
+    } else {
+      delay = this.backoff(peer);
+    }
+    const gateway = cfg.remoteGateways[peer.gatewayIndex % cfg.remoteGateways.length]!;
+    peer.reconnectAt = this.clock.now() + delay;
+    peer.reconnectTimer = this.clock.setTimer(delay, () => {
+      peer.reconnectTimer = undefined;
+      this.connect(peer);
+    });
+    this.events.emit('peer-retry', { peer: cfg.name, gateway: endpointKey(gateway), retryInMs: delay, reason: sa.lastError ?? reason });
+  }
+
+  /** LCOS-like reconnect delay: 30 s +/- 10 s, doubled per consecutive failure up to the maximum. */
+  private backoff(peer: Peer): number {
+    const r = peer.config.reconnect;
+    const base = Math.min(r.maxDelayMs, r.delayMs * 2 ** Math.max(0, Math.min(16, peer.failures - 1)));
+    const jitter = (this.random.bytes(1)[0]! / 255) * 2 * r.jitterMs - r.jitterMs;
+    return Math.max(0, Math.round(base + jitter));
+  }
+
+  private onInitialContact(sa: IkeSa): void {
+    for (const other of this.allSas()) {
+      if (other === sa || other.config?.name !== sa.config?.name) continue;
+      const sameId = other.remoteIdentity && sa.remoteIdentity ? identityEquals(other.remoteIdentity, sa.remoteIdentity) : other.remote.address === sa.remote.address;
+      if (!sameId) continue;
+      this.count('initial-contact-replaced');
+      other.destroy('replaced-by-initial-contact');
+    }
+  }
+
+  private pollTraffic(sa: IkeSa): void {
+    const usage = this.installer.usage?.bind(this.installer);
+    if (!usage) return;
+    const now = this.clock.now();
+    for (const c of sa.children.values()) {
+      const i = usage(c.spiIn, 'in') ?? { bytes: 0, packets: 0 };
+      const o = c.spiOut ? usage(c.spiOut, 'out') ?? { bytes: 0, packets: 0 } : { bytes: 0, packets: 0 };
+      if (i.packets !== c.lastUsage.in.packets) sa.onInbound();
+      if (i.packets !== c.lastUsage.in.packets || o.packets !== c.lastUsage.out.packets) c.lastActivity = now;
+      c.lastUsage = { in: { ...i }, out: { ...o } };
+    }
+  }
+
+  /** Short hold: a tunnel without traffic for `idleMs` is taken down (no reconnect until traffic asks). */
+  private armIdleCheck(sa: IkeSa, idleMs: number): void {
+    sa.setTimer(Math.max(1000, idleMs / 4), () => {
+      if (sa.state !== 'established') {
+        if (sa.alive && sa.state !== 'deleting' && sa.state !== 'rekeyed') this.armIdleCheck(sa, idleMs);
+        return;
+      }
+      this.pollTraffic(sa);
+      const now = this.clock.now();
+      const last = Math.max(sa.establishedAt, ...[...sa.children.values()].map((c) => c.lastActivity));
+      if (now - last >= idleMs) {
+        this.count('short-hold-expired');
+        sa.queueIkeDelete('idle');
+      } else this.armIdleCheck(sa, idleMs);
+    });
+  }
+
+  // ---- receive path ----------------------------------------------------------
+
+  private onDatagram(p: Uint8Array, from: Endpoint): void {
+    if (this.stopped) return;
+    this.count('rx-datagrams');
+    const k = classifyUdpPayload(p);
+    switch (k.kind) {
+      case 'keepalive':
+        this.count('rx-keepalive');
+        return;
+      case 'esp':
+        if (this.options.onEsp) this.options.onEsp(p, from);
+        else this.count('drop-esp-no-data-path');
+        return;
+      case 'malformed':
+        this.count(`drop-malformed-${k.reason}`);
+        return;
+      case 'ike':
+        try {
+          this.onIke(p.subarray(k.offset), from);
+        } catch (err) {
+          // Never out of the receive path: a bug here is counted, and the message dropped.
+          this.count('drop-internal-error');
+          this.lastInternalError = err;
+        }
+    }
+  }
+
+  /** The last exception caught on the receive path (for debugging). */
+  lastInternalError: unknown;
+
+  private initKey(spiI: bigint, remote: Endpoint): string {
+    return `${hex(spiI, 8)}|${endpointKey(remote)}`;
+  }
+
+  private onIke(bytes: Uint8Array, from: Endpoint): void {
+    const d = decodeMessage(bytes);
+    if (!d.ok) {
+      this.count(`drop-decode-${d.reason}`);
+      return;
+    }
+    const m = d.message;
+    if (m.exchangeType === ExchangeType.IKE_SA_INIT && !m.response && m.initiator && m.messageId === 0) {
+      this.onInitRequest(m, bytes, from);
+      return;
+    }
+    const ourSpi = m.initiator ? m.spiR : m.spiI;
+    const sa = this.sas.get(ourSpi);
+    if (!sa || !sa.alive) {
+      this.count('drop-unknown-spi');
+      return;
+    }
+    if ((m.initiator ? m.spiI : m.spiR) !== (sa.initiator ? sa.spiR : sa.spiI) && !(m.exchangeType === ExchangeType.IKE_SA_INIT && m.response && sa.spiR === 0n)) {
+      this.count('drop-spi-mismatch');
+      return;
+    }
+    if (m.initiator === sa.initiator) {
+      this.count('drop-wrong-initiator-flag');
+      return;
+    }
+    if (m.exchangeType !== ExchangeType.IKE_SA_INIT && !sa.hasKeys) {
+      this.count('drop-no-keys');
+      return;
+    }
+    const opened = sa.open(m);
+    if (!opened.ok) {
+      this.count(`drop-${opened.reason}`);
+      return;
+    }
+    if (m.exchangeType !== ExchangeType.IKE_SA_INIT && endpointKey(from) !== endpointKey(sa.remote)) {
+      // Authenticated traffic from a new address: the peer's NAT mapping changed.
+      this.count('remote-endpoint-changed');
+      sa.remote = from;
+    }
+    this.count('rx-ike');
+    sa.tasks.onMessage(opened.message, bytes);
+  }
+
+  private onInitRequest(m: Message, bytes: Uint8Array, from: Endpoint): void {
+    const key = this.initKey(m.spiI, from);
+    const existing = this.bySpiI.get(key);
+    if (existing?.alive) {
+      const opened = existing.open(m);
+      if (!opened.ok) return this.count(`drop-${opened.reason}`);
+      existing.tasks.onMessage(opened.message, bytes);
+      return;
+    }
+    const rules = this.initRulesOk(m);
+    if (!rules) return;
+    if (this.responderConfigs().length === 0) {
+      this.count('drop-no-responder-config');
+      return;
+    }
+    if (this.halfOpen.size >= (this.options.cookieThreshold ?? 100)) {
+      const cookie = findNotify(m, NotifyType.COOKIE);
+      const nonce = first(m, PayloadType.Nonce);
+      const expected = this.cookie(nonce?.data ?? new Uint8Array(0), from, m.spiI);
+      if (!cookie || !bytesEqual(cookie.data, expected)) {
+        this.count(cookie ? 'cookie-invalid' : 'cookie-demanded');
+        const answer: Message = { spiI: m.spiI, spiR: 0n, exchangeType: ExchangeType.IKE_SA_INIT, initiator: false, response: true, messageId: 0, payloads: [notifyPayload(NotifyType.COOKIE, expected)] };
+        this.send(frameIke(encodeMessage(answer)), from);
+        return;
+      }
+      this.count('cookie-accepted');
+    }
+    const sa = this.createSa({ initiator: false, spiI: m.spiI, spiR: this.spis.allocateIke(), local: this.transport.local, remote: from });
+    this.bySpiI.set(key, sa);
+    this.halfOpen.add(sa);
+    sa.setTimer(this.options.halfOpenTimeoutMs ?? 30_000, () => {
+      if (sa.state === 'connecting' || sa.state === 'created') {
+        this.count('half-open-expired');
+        sa.destroy('timeout', 'not authenticated in time');
+      }
+    });
+    this.count('rx-ike');
+    sa.tasks.onMessage(m, bytes);
+  }
+
+  /** IKE_SA_INIT payload rules, checked before any state is created. */
+  private initRulesOk(m: Message): boolean {
+    const v = checkPayloadRules(m, ExchangeType.IKE_SA_INIT, false);
+    if (v) this.count(`drop-rules-${v.reason}`);
+    return v === undefined;
+  }
+
+  /** Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>) (RFC 7296 section 2.6). */
+  private cookie(ni: Uint8Array, from: Endpoint, spiI: bigint): Uint8Array {
+    const h = createHash('sha256').update(concatBytes(ni, new TextEncoder().encode(from.address), spi64Bytes(spiI), this.cookieSecret)).digest();
+    return concatBytes(Uint8Array.of(COOKIE_VERSION), new Uint8Array(h.subarray(0, 16)));
+  }
+
+  // ---- show ------------------------------------------------------------------
+
+  snapshot(): IkeEngineSnapshot {
+    const now = this.clock.now();
+    const usage = (spi: number, d: 'in' | 'out') => this.installer.usage?.(spi, d) ?? { bytes: 0, packets: 0 };
+    const ikeSas: IkeSaStatus[] = this.allSas().map((sa) => ({
+      ikeId: sa.ikeId,
+      peer: sa.peerName,
+      state: sa.state,
+      initiator: sa.initiator,
+      spiI: hex(sa.spiI, 8),
+      spiR: hex(sa.spiR, 8),
+      local: endpointKey(sa.local),
+      remote: endpointKey(sa.remote),
+      remoteId: sa.remoteIdentity ? identityToString(sa.remoteIdentity) : undefined,
+      proposal: sa.describeSuite(),
+      natLocal: sa.natLocal,
+      natRemote: sa.natRemote,
+      establishedForMs: sa.establishedAt ? now - sa.establishedAt : 0,
+      rekeyInMs: sa.rekeyAt ? Math.max(0, sa.rekeyAt - now) : 0,
+      expireInMs: sa.expireAt ? Math.max(0, sa.expireAt - now) : 0,
+      rekeys: sa.rekeys,
+      lastError: sa.lastError,
+      messageIds: sa.tasks.messageIds,
+      children: [...sa.children.values()].map((c) => {
+        const i = usage(c.spiIn, 'in');
+        const o = c.spiOut ? usage(c.spiOut, 'out') : { bytes: 0, packets: 0 };
+        return {
+          childId: c.childId,
+          state: c.state,
+          spiIn: hex(c.spiIn, 4),
+          spiOut: hex(c.spiOut, 4),
+          proposal: c.suite ? espSuiteName(c.suite) : '-',
+          localTs: c.localTs.map(tsToString),
+          remoteTs: c.remoteTs.map(tsToString),
+          bytesIn: i.bytes,
+          bytesOut: o.bytes,
+          packetsIn: i.packets,
+          packetsOut: o.packets,
+          installedForMs: c.installedAt ? now - c.installedAt : 0,
+          rekeyInMs: c.rekeyAt ? Math.max(0, c.rekeyAt - now) : 0,
+          expireInMs: c.expireAt ? Math.max(0, c.expireAt - now) : 0,
+        };
+      }),
+    }));
+    const peers: PeerStatus[] = [];
+    for (const peer of this.peers.values()) {
+      const cfg = peer.config;
+      const rows = [...peer.sas].filter((s) => s.alive);
+      const base = (sa: IkeSa | undefined): PeerStatus => {
+        const st = sa ? ikeSas.find((x) => x.ikeId === sa.ikeId) : undefined;
+        const kids = st?.children.filter((c) => c.state === 'installed' || c.state === 'rekeying') ?? [];
+        const state: PeerState = sa?.state === 'established' || sa?.state === 'rekeying' ? 'up' : sa ? 'connecting' : peer.reconnectTimer?.pending ? 'waiting' : 'down';
+        const remote = sa ? sa.remote : cfg.remoteGateways[peer.gatewayIndex % Math.max(1, cfg.remoteGateways.length)];
+        return {
+          peer: cfg.name,
+          role: cfg.role,
+          state,
+          localGateway: endpointKey(this.transport.local),
+          remoteGateway: remote ? endpointKey(remote) : '*',
+          localNetworks: kids.length > 0 ? [...new Set(kids.flatMap((c) => c.localTs))] : cfg.localTs.map(tsToString),
+          remoteNetworks: kids.length > 0 ? [...new Set(kids.flatMap((c) => c.remoteTs))] : cfg.remoteTs.map(tsToString),
+          proposal: st ? `${st.proposal}${kids[0] ? ` / ${kids[0].proposal}` : ''}` : '-',
+          uptimeMs: sa?.upSince !== undefined && state === 'up' ? now - sa.upSince : 0,
+          bytesIn: kids.reduce((n, c) => n + c.bytesIn, 0),
+          bytesOut: kids.reduce((n, c) => n + c.bytesOut, 0),
+          packetsIn: kids.reduce((n, c) => n + c.packetsIn, 0),
+          packetsOut: kids.reduce((n, c) => n + c.packetsOut, 0),
+          rekeys: sa?.rekeys ?? 0,
+          lastError: sa?.lastError ?? peer.lastError,
+          retryInMs: peer.reconnectTimer?.pending ? Math.max(0, peer.reconnectAt - now) : undefined,
+          ikeId: sa?.ikeId,
+        };
+      };
+      const live = rows.filter((s) => s.state !== 'rekeyed' && s.state !== 'deleting');
+      if (live.length === 0) peers.push(base(undefined));
+      else for (const sa of live) peers.push(base(sa));
+    }
+    return { peers, ikeSas, counters: { ...this.counters } };
+  }
+
+  /** Stops the engine: SAs are dropped without DELETE (as a crash or shutdown would), the transport closes. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    for (const peer of this.peers.values()) peer.reconnectTimer?.cancel();
+    for (const sa of this.allSas()) sa.destroy('engine-stopped');
+    this.stopped = true;
+    await this.transport.close();
+  }
+}
+
