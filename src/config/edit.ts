@@ -32,9 +32,26 @@ export function canonicalKeys(schema: Schema, draft: ConfigData, tablePath: stri
   });
 }
 
+/** Row id -> index, per rows array; kept up to date by the edits below, rebuilt when unknown. */
+const rowIndexCache = new WeakMap<readonly Row[], Map<string, number>>();
+
+function rowIndex(t: TableNode, rows: readonly Row[]): Map<string, number> {
+  let m = rowIndexCache.get(rows);
+  if (!m || m.size !== rows.length) {
+    m = new Map();
+    rows.forEach((r, i) => m!.set(rowId(t, r), i));
+    rowIndexCache.set(rows, m);
+  }
+  return m;
+}
+
 export function findRowIndex(t: TableNode, rows: readonly Row[], keys: readonly string[]): number {
+  const i = rowIndex(t, rows).get(keyIdOf(keys));
+  // Guard against a row changed behind the cache's back.
+  if (i !== undefined && rowId(t, rows[i]!) === keyIdOf(keys)) return i;
+  if (i !== undefined) rowIndexCache.delete(rows);
   const id = keyIdOf(keys);
-  return rows.findIndex((r) => rowId(t, r) === id);
+  return i !== undefined ? rows.findIndex((r) => rowId(t, r) === id) : -1;
 }
 
 /**
@@ -68,10 +85,13 @@ export function setRow(
     if (input === KEEP) continue;
     base[name] = checkValue(`${tablePath} ${name}`, col.type, input, ctx);
   }
-  const next = rows.slice();
-  if (idx >= 0) next[idx] = base;
-  else next.push(base);
-  draft.tables[tablePath] = next;
+  // Validated above: from here on nothing throws, so the draft changes in place.
+  const target = (draft.tables[tablePath] ??= rows);
+  if (idx >= 0) target[idx] = base;
+  else {
+    target.push(base);
+    rowIndexCache.get(target)?.set(rowId(t, base), target.length - 1);
+  }
   return idx < 0;
 }
 
@@ -87,7 +107,9 @@ export function deleteRows(schema: Schema, draft: ConfigData, tablePath: string,
   const keys = canonicalKeys(schema, draft, tablePath, keyInputs);
   const idx = findRowIndex(t, rows, keys);
   if (idx < 0) throw new NotFoundError(`${tablePath}: no row ${keys.join(' ')}`);
-  draft.tables[tablePath] = rows.filter((_, i) => i !== idx);
+  rows.splice(idx, 1);
+  rowIndexCache.delete(rows);
+  draft.tables[tablePath] = rows;
   return 1;
 }
 

@@ -14,7 +14,11 @@ function startsWithCI(s: string, p: string): boolean {
 }
 
 function uniqSorted(xs: Iterable<string>): string[] {
-  return [...new Set(xs)].sort((a, b) => a.localeCompare(b));
+  return [...new Set(xs)].sort((a, b) => {
+    const la = a.toLowerCase();
+    const lb = b.toLowerCase();
+    return la < lb ? -1 : la > lb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  });
 }
 
 const isContainer = (n: AnyNode) => n.kind === 'menu' || n.kind === 'table' || n.kind === 'status';
@@ -64,8 +68,16 @@ export function completeLine(s: Session, line: string, cursor: number): Completi
 
   const values = (xs: readonly string[]): Completion => ({ from, candidates: uniqSorted(xs.filter((x) => startsWithCI(x, partial))) });
 
-  const tableKeys = (t: TableNode, path: string, keyIndex: number): string[] =>
-    (s.viewConfig().tables[path] ?? []).map((r) => r[t.keys[keyIndex]!] ?? '').filter((k) => k !== '');
+  const tableKeys = (t: TableNode, path: string, keyIndex: number): string[] => {
+    const col = t.keys[keyIndex]!;
+    const low = partial.toLowerCase();
+    const out: string[] = [];
+    for (const r of s.viewConfig().tables[path] ?? []) {
+      const k = r[col] ?? '';
+      if (k !== '' && k.toLowerCase().startsWith(low)) out.push(k);
+    }
+    return out;
+  };
 
   const rowCompletion = (t: TableNode, path: string, rest: Token[], verb: string): Completion => {
     const k = t.keys.length;

@@ -13,14 +13,14 @@ export interface Resolved {
 }
 
 /** Picks among names: exact (case-insensitive) first, then a unique prefix. */
-export function matchName<T extends { name: string }>(items: readonly T[], word: string, what: string): T {
+export function matchName<T extends { name: string }>(items: readonly T[], word: string, what: string, where?: string): T {
   const low = word.toLowerCase();
   const exact = items.find((x) => x.name.toLowerCase() === low);
   if (exact) return exact;
   const pre = items.filter((x) => x.name.toLowerCase().startsWith(low));
   if (pre.length === 1) return pre[0]!;
-  if (pre.length > 1) throw new AmbiguousError(word, pre.map((x) => x.name), what);
-  throw new NotFoundError(`no ${what} '${word}'`);
+  if (pre.length > 1) throw new AmbiguousError(word, pre.map((x) => x.name), where ? `${what} in ${where}` : what);
+  throw new NotFoundError(`no ${what} '${word.length > 40 ? `${word.slice(0, 40)}...` : word}'${where ? ` in ${where}` : ''}`);
 }
 
 export function parentPath(path: string): string {
@@ -46,7 +46,7 @@ export function resolvePath(schema: Schema, cwd: string, input: string): Resolve
     if (!node || node.kind !== 'menu') throw new NotFoundError(`${path} is not a menu: cannot resolve '${el}' under it`);
     let child;
     try {
-      child = matchName(node.children, el, `element under ${path}`);
+      child = matchName(node.children, el, 'element', path);
     } catch (err) {
       if (err instanceof NotFoundError) throw new NotFoundError(`no '${el}' under ${path}`);
       throw err;

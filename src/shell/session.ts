@@ -281,13 +281,8 @@ export class Session implements ShellSession {
   async edit(fn: (draft: ConfigData) => void): Promise<void> {
     this.requireAdmin('changing the configuration');
     if (this.candidate) {
-      const before = cloneConfig(this.candidate.config);
-      try {
-        fn(this.candidate.config);
-      } catch (err) {
-        this.candidate.config = before;
-        throw err;
-      }
+      // Every edit function validates before it mutates: a refused edit leaves the candidate as it was.
+      fn(this.candidate.config);
       this.candidate.dirty = true;
       return;
     }
@@ -324,7 +319,7 @@ export class Session implements ShellSession {
       let col;
       let val: Token;
       if (tok.column) {
-        col = matchName(t.columns, tok.text, `column of ${path}`);
+        col = matchName(t.columns, tok.text, 'column', path);
         const v = rest[i + 1];
         if (!v || v.column) throw new ShellSyntaxError(`${verb}: {${col.name}} needs a value`);
         val = v;
@@ -476,8 +471,10 @@ export class Session implements ShellSession {
     const listChildren = (dirInput: string, namePartial: string): OutputBlock[] => {
       const dir = resolvePath(schema, this.cwd, dirInput || '.');
       if (dir.node.kind !== 'menu') return this.nodeHelp(dir.path, dir.node);
-      const rows = dir.node.children
-        .filter((c) => c.name.toLowerCase().startsWith(namePartial.toLowerCase()))
+      const matching = dir.node.children.filter((c) => c.name.toLowerCase().startsWith(namePartial.toLowerCase()));
+      const only = matching.length === 1 ? matching[0]! : undefined;
+      if (namePartial !== '' && only && only.kind !== 'menu') return this.nodeHelp(joinPath(dir.path, only.name), only);
+      const rows = matching
         .map((c) => [c.name, c.kind === 'param' ? describeType(c.type) : c.kind, c.help]);
       return [{ kind: 'table', title: dir.path, columns: ['Name', 'Type', 'Description'], rows }];
     };
@@ -511,7 +508,7 @@ export class Session implements ShellSession {
         if (target.node.kind === 'param') return this.nodeHelp(target.path, target.node);
         const last = args[args.length - 1];
         if (last?.column) {
-          const col = matchName(target.node.columns, last.text, `column of ${target.path}`);
+          const col = matchName(target.node.columns, last.text, 'column', target.path);
           return [textBlock(columnHelpText(target.path, col))];
         }
         return this.nodeHelp(target.path, target.node);
