@@ -1,11 +1,21 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESCAPE, ensureBuilt, runBin, startBin, tempConfigDir } from './shell-harness.js';
 
 before(() => ensureBuilt());
+
+/** Reproducible binary noise (a linear congruential generator), so a failure can be replayed. */
+function noise(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
 
 test('-c runs commands and prints plain text without escape codes', async (t) => {
   const dir = tempConfigDir(t);
@@ -78,7 +88,7 @@ test('a 10,000-character line is refused with a clear error, no crash', async (t
 
 test('binary garbage on stdin gives clear errors and no crash; --keep-going survives all of it', async (t) => {
   const dir = tempConfigDir(t);
-  const garbage = Buffer.concat([randomBytes(4096), Buffer.from('\x00\x1b[31m\xff\xfe\n'), randomBytes(4096)]);
+  const garbage = Buffer.concat([noise(4096, 7), Buffer.from('\x00\x1b[31m\xff\xfe\n'), noise(4096, 11)]);
   const r = await runBin(['--config-dir', dir], { input: garbage });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^<stdin>:\d+: Error: (not text: invalid UTF-8|control character .* at column \d+)/);
