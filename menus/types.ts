@@ -36,7 +36,7 @@ const bad = (reason: string): Parsed => ({ ok: false, reason });
 export function validateString(type: StringType, input: string): Parsed {
   const cs = CHARSETS[type.charset];
   if (input.length > type.maxLength) return bad(`at most ${type.maxLength} characters (got ${input.length})`);
-  if (type.minLength !== undefined && input.length < type.minLength) return bad(`at least ${type.minLength} characters`);
+  if (type.minLength !== undefined && input.length < type.minLength) return bad(`at least ${type.minLength} character(s)`);
   if (!cs.pattern.test(input)) return bad(`characters from ${cs.description} only`);
   return ok(input);
 }

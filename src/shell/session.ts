@@ -173,7 +173,7 @@ export class Session implements ShellSession {
       sink.write({ kind: 'error', code, message: (err as Error).message });
       exitCode = ExitCode[code];
     } finally {
-      if (record && line.trim() !== '') this.record(line);
+      if (record && line.trim() !== '' && !line.trimStart().startsWith('#')) this.record(line);
     }
     return { exitCode, exit };
   }
