@@ -9,7 +9,7 @@
  */
 import { NotifyType, PayloadType } from '../constants.js';
 import { IkeEncodeError } from './errors.js';
-import { dataView } from './payloads/bytes.js';
+import { byteView } from './payloads/bytes.js';
 import { decodePayloadBody, encodePayloadBody, isKnownPayloadType } from './payloads/index.js';
 import type { DecodeFailure, Payload } from './types.js';
 
@@ -34,7 +34,7 @@ export interface DecodedChain {
  * `allowSk`: whether an SK payload may end the chain (false inside SK). Never throws.
  */
 export function decodeChain(bytes: Uint8Array, start: number, end: number, first: number, allowSk: boolean): DecodedChain | DecodeFailure {
-  const dv = dataView(bytes);
+  const dv = byteView(bytes);
   const payloads: Payload[] = [];
   const skipped: number[] = [];
   let next = first;
@@ -105,7 +105,7 @@ export function encodeBodies(payloads: readonly Payload[]): EncodedChain {
  * (0, or SK when the encrypted payload follows). Returns the offset after the chain.
  */
 export function writeChain(out: Uint8Array, offset: number, chain: EncodedChain, after: number): number {
-  const dv = dataView(out);
+  const dv = byteView(out);
   let off = offset;
   for (let i = 0; i < chain.bodies.length; i++) {
     const body = chain.bodies[i]!;

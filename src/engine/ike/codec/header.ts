@@ -20,6 +20,7 @@
 import { HeaderFlag, IKE_MAJOR_VERSION, IKE_MINOR_VERSION, NotifyType } from '../constants.js';
 import type { DecodeFailure } from './types.js';
 import { IkeEncodeError } from './errors.js';
+import { byteView } from './payloads/bytes.js';
 
 export const IKE_HEADER_LENGTH = 28;
 export const IKE_HEADER_OFFSET_NEXT_PAYLOAD = 16;
@@ -48,9 +49,6 @@ export type HeaderResult = { ok: true; header: IkeHeader } | DecodeFailure;
 
 const MAX_U64 = (1n << 64n) - 1n;
 
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /**
  * Reads and checks the header of a datagram: at least 28 octets, major version 2, and the
@@ -58,7 +56,7 @@ function view(bytes: Uint8Array): DataView {
  */
 export function decodeHeader(bytes: Uint8Array): HeaderResult {
   if (bytes.length < IKE_HEADER_LENGTH) return { ok: false, reason: 'truncated-header', offset: 0 };
-  const dv = view(bytes);
+  const dv = byteView(bytes);
   const version = dv.getUint8(IKE_HEADER_OFFSET_VERSION);
   const majorVersion = version >>> 4;
   if (majorVersion !== IKE_MAJOR_VERSION) {
@@ -106,7 +104,7 @@ export function writeHeader(out: Uint8Array, h: HeaderFields, nextPayload: numbe
   if (!isU8(h.exchangeType)) throw new IkeEncodeError(`exchange type ${h.exchangeType} out of range`);
   if (!isU32(h.messageId)) throw new IkeEncodeError(`message ID ${h.messageId} out of range`);
   if (!isU32(length)) throw new IkeEncodeError(`message length ${length} out of range`);
-  const dv = view(out);
+  const dv = byteView(out);
   dv.setBigUint64(0, h.spiI);
   dv.setBigUint64(8, h.spiR);
   dv.setUint8(IKE_HEADER_OFFSET_NEXT_PAYLOAD, nextPayload);

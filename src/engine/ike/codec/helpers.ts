@@ -1,5 +1,6 @@
 /** Conveniences for the exchange code built on the codec. */
 import { PayloadType } from '../constants.js';
+import { byteView } from './payloads/bytes.js';
 import type { Message, NotifyPayload, Payload } from './types.js';
 
 /** A 4-octet ESP/AH SPI as an unsigned number. */
@@ -17,12 +18,12 @@ export function spiFrom32(spi: number): Uint8Array {
 /** An 8-octet IKE SPI (as in a rekey proposal or a notify) as the bigint the header uses. */
 export function spi64(spi: Uint8Array): bigint {
   if (spi.length !== 8) throw new RangeError(`spi64: ${spi.length} octets`);
-  return new DataView(spi.buffer, spi.byteOffset, 8).getBigUint64(0);
+  return byteView(spi).getBigUint64(0);
 }
 
 export function spiFrom64(spi: bigint): Uint8Array {
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, spi));
+  byteView(out).setBigUint64(0, BigInt.asUintN(64, spi));
   return out;
 }
 

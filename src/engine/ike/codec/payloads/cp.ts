@@ -9,14 +9,14 @@
 import { PayloadType } from '../../constants.js';
 import { IkeEncodeError } from '../errors.js';
 import type { CfgAttribute, CpPayload, DecodeFailureReason } from '../types.js';
-import { checkBodyLength, checkU16, checkU8, concat, copy, dataView } from './bytes.js';
+import { checkBodyLength, checkU16, checkU8, concat, copy, byteView } from './bytes.js';
 
 export const CP_FIXED_LENGTH = 4;
 export const CP_ATTRIBUTE_HEADER_LENGTH = 4;
 
 export function decodeCp(body: Uint8Array): CpPayload | DecodeFailureReason {
   if (body.length < CP_FIXED_LENGTH) return 'cp-malformed';
-  const dv = dataView(body);
+  const dv = byteView(body);
   const attributes: CfgAttribute[] = [];
   let off = CP_FIXED_LENGTH;
   while (off < body.length) {
@@ -38,7 +38,7 @@ export function encodeCp(p: CpPayload): Uint8Array {
     if (!Number.isInteger(a.type) || a.type < 0 || a.type > 0x7fff) throw new IkeEncodeError(`CP attribute type ${a.type}`, T);
     checkU16(a.value.length, 'CP attribute length', T);
     const out = new Uint8Array(CP_ATTRIBUTE_HEADER_LENGTH + a.value.length);
-    const dv = dataView(out);
+    const dv = byteView(out);
     dv.setUint16(0, a.type);
     dv.setUint16(2, a.value.length);
     out.set(a.value, CP_ATTRIBUTE_HEADER_LENGTH);

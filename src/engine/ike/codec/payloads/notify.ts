@@ -7,7 +7,7 @@
 import { CHILD_SPI_SIZE, IKE_SPI_SIZE, PayloadType, ProtocolId } from '../../constants.js';
 import { IkeEncodeError } from '../errors.js';
 import type { DecodeFailureReason, DeletePayload, NotifyPayload } from '../types.js';
-import { checkBodyLength, checkU16, checkU8, concat, copy, dataView } from './bytes.js';
+import { checkBodyLength, checkU16, checkU8, concat, copy, byteView } from './bytes.js';
 
 export const NOTIFY_FIXED_LENGTH = 4;
 export const DELETE_FIXED_LENGTH = 4;
@@ -17,7 +17,7 @@ const notifySpiSizeValid = (n: number): boolean => n === 0 || n === CHILD_SPI_SI
 
 export function decodeNotify(body: Uint8Array): NotifyPayload | DecodeFailureReason {
   if (body.length < NOTIFY_FIXED_LENGTH) return 'notify-malformed';
-  const dv = dataView(body);
+  const dv = byteView(body);
   const spiSize = dv.getUint8(1);
   if (!notifySpiSizeValid(spiSize) || NOTIFY_FIXED_LENGTH + spiSize > body.length) return 'notify-malformed';
   return {
@@ -35,7 +35,7 @@ export function encodeNotify(p: NotifyPayload): Uint8Array {
   checkU16(p.notifyType, 'notify type', T);
   if (!notifySpiSizeValid(p.spi.length)) throw new IkeEncodeError(`notify SPI of ${p.spi.length} octets`, T);
   const head = new Uint8Array(NOTIFY_FIXED_LENGTH);
-  const dv = dataView(head);
+  const dv = byteView(head);
   dv.setUint8(0, p.protocolId);
   dv.setUint8(1, p.spi.length);
   dv.setUint16(2, p.notifyType);
@@ -59,7 +59,7 @@ function deleteShapeValid(protocolId: number, spiSize: number, count: number): b
 
 export function decodeDelete(body: Uint8Array): DeletePayload | DecodeFailureReason {
   if (body.length < DELETE_FIXED_LENGTH) return 'delete-malformed';
-  const dv = dataView(body);
+  const dv = byteView(body);
   const protocolId = dv.getUint8(0);
   const spiSize = dv.getUint8(1);
   const count = dv.getUint16(2);
@@ -82,7 +82,7 @@ export function encodeDelete(p: DeletePayload): Uint8Array {
   }
   checkU16(p.spis.length, 'SPI count', T);
   const head = new Uint8Array(DELETE_FIXED_LENGTH);
-  const dv = dataView(head);
+  const dv = byteView(head);
   dv.setUint8(0, p.protocolId);
   dv.setUint8(1, spiSize);
   dv.setUint16(2, p.spis.length);

@@ -18,7 +18,7 @@
 import { CHILD_SPI_SIZE, IKE_SPI_SIZE, PayloadType, ProtocolId, TransformAttributeType } from '../../constants.js';
 import { IkeEncodeError } from '../errors.js';
 import type { DecodeFailureReason, Proposal, SaPayload, Transform, TransformAttribute } from '../types.js';
-import { checkBodyLength, checkU16, checkU8, concat, copy, dataView } from './bytes.js';
+import { checkBodyLength, checkU16, checkU8, concat, copy, byteView } from './bytes.js';
 
 export const PROPOSAL_HEADER_LENGTH = 8;
 export const TRANSFORM_HEADER_LENGTH = 8;
@@ -44,7 +44,7 @@ export function spiSizeValid(protocolId: number, size: number): boolean {
 }
 
 export function decodeSa(body: Uint8Array): SaPayload | DecodeFailureReason {
-  const dv = dataView(body);
+  const dv = byteView(body);
   const proposals: Proposal[] = [];
   let off = 0;
   let last = false;
@@ -77,7 +77,7 @@ export function decodeSa(body: Uint8Array): SaPayload | DecodeFailureReason {
 }
 
 function decodeTransforms(bytes: Uint8Array): Transform[] | DecodeFailureReason {
-  const dv = dataView(bytes);
+  const dv = byteView(bytes);
   const transforms: Transform[] = [];
   let off = 0;
   let last = bytes.length === 0;
@@ -143,7 +143,7 @@ export function encodeSa(p: SaPayload): Uint8Array {
     const length = PROPOSAL_HEADER_LENGTH + proposal.spi.length + transforms.reduce((n, t) => n + t.length, 0);
     checkU16(length, 'proposal length', T);
     const head = new Uint8Array(PROPOSAL_HEADER_LENGTH);
-    const dv = dataView(head);
+    const dv = byteView(head);
     dv.setUint8(0, i === p.proposals.length - 1 ? LAST_SUBSTRUC_LAST : LAST_SUBSTRUC_MORE_PROPOSALS);
     dv.setUint16(2, length);
     dv.setUint8(4, proposal.number);
@@ -169,7 +169,7 @@ function encodeTransform(t: Transform, isLast: boolean): Uint8Array {
   const length = TRANSFORM_HEADER_LENGTH + attrs.reduce((n, a) => n + a.length, 0);
   checkU16(length, 'transform length', T);
   const head = new Uint8Array(TRANSFORM_HEADER_LENGTH);
-  const dv = dataView(head);
+  const dv = byteView(head);
   dv.setUint8(0, isLast ? LAST_SUBSTRUC_LAST : LAST_SUBSTRUC_MORE_TRANSFORMS);
   dv.setUint16(2, length);
   dv.setUint8(4, t.type);
@@ -182,14 +182,14 @@ function encodeAttribute(a: TransformAttribute): Uint8Array {
   if (a.format === 'tv') {
     checkU16(a.value, 'attribute value', T);
     const out = new Uint8Array(ATTRIBUTE_HEADER_LENGTH);
-    const dv = dataView(out);
+    const dv = byteView(out);
     dv.setUint16(0, ATTRIBUTE_FORMAT_TV | a.type);
     dv.setUint16(2, a.value);
     return out;
   }
   checkU16(a.value.length, 'attribute length', T);
   const out = new Uint8Array(ATTRIBUTE_HEADER_LENGTH + a.value.length);
-  const dv = dataView(out);
+  const dv = byteView(out);
   dv.setUint16(0, a.type);
   dv.setUint16(2, a.value.length);
   out.set(a.value, ATTRIBUTE_HEADER_LENGTH);

@@ -25,7 +25,7 @@ import type {
   NoncePayload,
   VendorIdPayload,
 } from '../types.js';
-import { checkBodyLength, checkU16, checkU8, copy, dataView } from './bytes.js';
+import { byteView, checkBodyLength, checkU16, checkU8, copy, type ByteView } from './bytes.js';
 
 export const KE_FIXED_LENGTH = 4;
 export const ID_FIXED_LENGTH = 4;
@@ -35,7 +35,7 @@ export const AUTH_FIXED_LENGTH = 4;
 export function decodeKe(body: Uint8Array): KePayload | DecodeFailureReason {
   // A KE payload without key exchange data has no meaning for any group.
   if (body.length <= KE_FIXED_LENGTH) return 'ke-malformed';
-  return { type: PayloadType.KE, group: dataView(body).getUint16(0), data: copy(body.subarray(KE_FIXED_LENGTH)) };
+  return { type: PayloadType.KE, group: byteView(body).getUint16(0), data: copy(body.subarray(KE_FIXED_LENGTH)) };
 }
 
 export function encodeKe(p: KePayload): Uint8Array {
@@ -135,10 +135,10 @@ export function encodeEap(p: EapPayload): Uint8Array {
   return p.data;
 }
 
-function fixedThenData(fixed: number, data: Uint8Array, payloadType: number, writeFixed: (dv: DataView) => void): Uint8Array {
+function fixedThenData(fixed: number, data: Uint8Array, payloadType: number, writeFixed: (dv: ByteView) => void): Uint8Array {
   checkBodyLength(fixed + data.length, payloadType);
   const out = new Uint8Array(fixed + data.length);
-  writeFixed(dataView(out));
+  writeFixed(byteView(out));
   out.set(data, fixed);
   return out;
 }

@@ -14,7 +14,7 @@
 import { PayloadType, TsType } from '../../constants.js';
 import { IkeEncodeError } from '../errors.js';
 import type { DecodeFailureReason, TrafficSelector, TsPayload } from '../types.js';
-import { checkBodyLength, checkU16, checkU8, concat, copy, dataView } from './bytes.js';
+import { checkBodyLength, checkU16, checkU8, concat, copy, byteView } from './bytes.js';
 
 export const TS_FIXED_LENGTH = 4;
 export const TS_SELECTOR_HEADER_LENGTH = 8;
@@ -31,7 +31,7 @@ export function tsAddressLength(tsType: number): number | undefined {
 
 export function decodeTs(type: typeof PayloadType.TSi | typeof PayloadType.TSr, body: Uint8Array): TsPayload | DecodeFailureReason {
   if (body.length < TS_FIXED_LENGTH) return 'ts-malformed';
-  const dv = dataView(body);
+  const dv = byteView(body);
   const count = dv.getUint8(0);
   if (count === 0) return 'ts-malformed';
   const selectors: TrafficSelector[] = [];
@@ -72,7 +72,7 @@ export function encodeTs(p: TsPayload): Uint8Array {
     checkU16(s.startPort, 'start port', T);
     checkU16(s.endPort, 'end port', T);
     const out = new Uint8Array(TS_SELECTOR_HEADER_LENGTH + 2 * addressLength);
-    const dv = dataView(out);
+    const dv = byteView(out);
     dv.setUint8(0, s.tsType);
     dv.setUint8(1, s.ipProtocol);
     dv.setUint16(2, out.length);
