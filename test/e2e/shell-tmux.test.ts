@@ -6,6 +6,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { BIN, ensureBuilt, tempConfigDir } from './shell-harness.js';
 
 before(() => ensureBuilt());
@@ -20,6 +22,8 @@ function tmuxDriver(t: { after(fn: () => unknown): void }) {
     } catch {
       /* already gone with its last session */
     }
+    // The server leaves its socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, server), { force: true });
   });
   const screen = () => tmux('capture-pane', '-p', '-t', session);
   return {
