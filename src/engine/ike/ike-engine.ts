@@ -579,7 +579,7 @@ export class IkeEngine {
       proposal: sa.describeSuite(),
       natLocal: sa.natLocal,
       natRemote: sa.natRemote,
-      establishedForMs: sa.establishedAt ? now - sa.establishedAt : 0,
+      establishedForMs: sa.upSince !== undefined ? now - sa.establishedAt : 0,
       rekeyInMs: sa.rekeyAt ? Math.max(0, sa.rekeyAt - now) : 0,
       expireInMs: sa.expireAt ? Math.max(0, sa.expireAt - now) : 0,
       rekeys: sa.rekeys,
@@ -600,7 +600,7 @@ export class IkeEngine {
           bytesOut: o.bytes,
           packetsIn: i.packets,
           packetsOut: o.packets,
-          installedForMs: c.installedAt ? now - c.installedAt : 0,
+          installedForMs: c.state === 'created' || c.state === 'installing' ? 0 : now - c.installedAt,
           rekeyInMs: c.rekeyAt ? Math.max(0, c.rekeyAt - now) : 0,
           expireInMs: c.expireAt ? Math.max(0, c.expireAt - now) : 0,
         };

@@ -485,7 +485,7 @@ export class IkeSa {
    */
   destroy(reason: DownReason, detail?: string): void {
     if (this.current === 'destroyed') return;
-    const wasUp = this.establishedAt > 0 && this.current !== 'rekeyed';
+    const wasUp = this.upSince !== undefined && this.current !== 'rekeyed' && reason !== 'rekeyed' && !this.replacedBy;
     this.destroyReason = reason;
     if (detail) this.lastError = detail;
     for (const c of [...this.children.values()]) this.removeChild(c, reason === 'rekeyed' ? 'deleted-locally' : reason);

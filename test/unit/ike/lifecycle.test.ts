@@ -1,0 +1,261 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TwoParty, initiatorConfig, responderConfig } from './harness.js';
+import type { IkeSa } from '../../../src/engine/ike/ike-sa.js';
+
+function childOf(sa: IkeSa) {
+  const c = [...sa.children.values()].filter((x) => x.state === 'installed');
+  assert.equal(c.length, 1, `one installed child on IKE SA ${sa.ikeId}`);
+  return c[0]!;
+}
+
+test('child rekey: make before break, then DELETE of the old child', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  const old = childOf(sa);
+  const oldPeer = childOf(peer);
+  h.i.installer.calls.length = 0;
+  h.r.installer.calls.length = 0;
+  sa.queueChildRekey(old);
+  assert.equal(old.state, 'rekeying');
+
+  // CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
+  let s = h.step();
+  assert.deepEqual(s.names, ['N(REKEY_SA)', 'SA', 'Nonce', 'TSi', 'TSr']);
+  assert.equal(oldPeer.state, 'rekeyed');
+  assert.deepEqual(h.r.installer.calls.map((c) => c.op), ['install', 'install'], 'new pair installed, old still there');
+  // <-- CREATE_CHILD_SA { SA, Nr, TSi, TSr }
+  s = h.step();
+  assert.deepEqual(s.names, ['SA', 'Nonce', 'TSi', 'TSr']);
+  assert.equal(old.state, 'deleting');
+  assert.equal(h.i.events['child-rekeyed']?.length, 1);
+  const fresh = old.replacedBy!;
+  assert.equal(fresh.state, 'installed');
+  assert.ok(h.i.installer.has(fresh.spiIn, 'in') && h.i.installer.has(old.spiIn, 'in'), 'both inbound SAs during the switch');
+  // INFORMATIONAL { D(ESP, old SPIi) } -->
+  s = h.step();
+  assert.deepEqual(s.names, ['D']);
+  assert.equal(oldPeer.state, 'deleted');
+  assert.equal(h.r.installer.has(oldPeer.spiIn, 'in'), false);
+  // <-- INFORMATIONAL { D(ESP, old SPIr) }
+  s = h.step();
+  assert.deepEqual(s.names, ['D']);
+  assert.equal(old.state, 'deleted');
+  assert.equal(h.i.installer.has(old.spiIn, 'in'), false);
+  assert.equal(h.i.installer.has(fresh.spiIn, 'in'), true);
+  assert.equal(sa.children.size, 1);
+  assert.equal(peer.children.size, 1);
+  assert.equal(h.i.events['child-down'], undefined, 'a rekey is not a child going down');
+  // The new keys are fresh and match crosswise.
+  const pIn = h.r.installer.list('in')[0]!;
+  const iOut = h.i.installer.list('out')[0]!;
+  assert.equal(pIn.spi, iOut.spi);
+  assert.deepEqual(pIn.keyMaterial, iOut.keyMaterial);
+});
+
+test('child rekey with PFS carries KE payloads', () => {
+  const h = new TwoParty();
+  const { sa } = h.establish(initiatorConfig({ espProposals: ['aes256gcm16-x25519'] }), responderConfig({ espProposals: ['aes256gcm16-x25519'] }));
+  sa.queueChildRekey(childOf(sa));
+  // CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, KEi, TSi, TSr } -->
+  assert.deepEqual(h.step().names, ['N(REKEY_SA)', 'SA', 'Nonce', 'KE', 'TSi', 'TSr']);
+  // <-- CREATE_CHILD_SA { SA, Nr, KEr, TSi, TSr }
+  assert.deepEqual(h.step().names, ['SA', 'Nonce', 'KE', 'TSi', 'TSr']);
+  h.settle();
+  assert.equal(childOf(sa).suite?.dh, 31);
+  assert.equal(h.i.installer.list('in')[0]!.keyBits, 256);
+});
+
+test('IKE rekey: children move to the new IKE SA, the old one is deleted', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  const child = childOf(sa);
+  sa.queueIkeRekey();
+  assert.equal(sa.state, 'rekeying');
+  // CREATE_CHILD_SA { SA, Ni, KEi } -->
+  let s = h.step();
+  assert.deepEqual(s.names, ['SA', 'Nonce', 'KE']);
+  assert.equal(peer.state, 'rekeyed');
+  const peerNew = peer.replacedBy!;
+  assert.equal(peerNew.state, 'established');
+  // <-- CREATE_CHILD_SA { SA, Nr, KEr }
+  s = h.step();
+  assert.deepEqual(s.names, ['SA', 'Nonce', 'KE']);
+  assert.equal(sa.state, 'deleting');
+  const fresh = sa.replacedBy!;
+  assert.equal(fresh.state, 'established');
+  assert.equal(fresh.children.get(child.childId), child, 'the child moved');
+  assert.equal(sa.children.size, 0);
+  assert.equal(fresh.spiI, peerNew.spiI);
+  assert.equal(fresh.spiR, peerNew.spiR);
+  assert.notEqual(fresh.spiI, sa.spiI);
+  // INFORMATIONAL { D(IKE) } -->   (on the old SA)
+  s = h.step();
+  assert.deepEqual(s.names, ['D']);
+  assert.equal(peer.state, 'destroyed');
+  // <-- INFORMATIONAL { }
+  h.step();
+  assert.equal(sa.state, 'destroyed');
+  assert.equal(h.i.events['ike-down'], undefined, 'a rekey is not the tunnel going down');
+  assert.equal(h.i.events['ike-rekeyed']?.length, 1);
+  assert.equal(h.r.events['ike-rekeyed']?.length, 1);
+  assert.equal(h.i.installer.calls.filter((c) => c.op === 'remove').length, 0, 'ESP untouched');
+  // The new SA works: a DPD-style exchange and a child rekey run on it.
+  fresh.queueChildRekey(child);
+  h.settle();
+  assert.equal(childOf(fresh).spiIn !== child.spiIn, true);
+  assert.equal(fresh.rekeys, 1);
+  const snap = h.i.engine.snapshot();
+  assert.equal(snap.peers.length, 1);
+  assert.equal(snap.peers[0]!.rekeys, 1);
+  assert.equal(snap.peers[0]!.ikeId, fresh.ikeId);
+});
+
+test('delete from the initiator: INFORMATIONAL { D(IKE) }, both ends down, ESP removed', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  h.i.engine.disconnect('hub');
+  // INFORMATIONAL { D(IKE) } -->
+  assert.deepEqual(h.step().names, ['D']);
+  assert.equal(peer.state, 'destroyed');
+  assert.equal(h.r.installer.list().length, 0);
+  // <-- INFORMATIONAL { }
+  assert.deepEqual(h.step().names, []);
+  assert.equal(sa.state, 'destroyed');
+  assert.equal(h.i.installer.list().length, 0);
+  assert.equal(h.i.events['ike-down']?.[0]?.reason, 'deleted-locally');
+  assert.equal(h.r.events['ike-down']?.[0]?.reason, 'deleted-by-peer');
+  assert.equal(h.i.engine.snapshot().peers[0]!.state, 'down', 'no reconnect after a local disconnect');
+});
+
+test('delete from the responder: the initiator reconnects after 30 s +/- 10 s', () => {
+  const h = new TwoParty();
+  const { sa } = h.establish();
+  h.r.engine.disconnect('spoke1');
+  h.settle();
+  assert.equal(sa.state, 'destroyed');
+  assert.equal(h.i.events['ike-down']?.[0]?.reason, 'deleted-by-peer');
+  const retry = h.i.events['peer-retry']?.[0];
+  assert.ok(retry && retry.retryInMs >= 20_000 && retry.retryInMs <= 40_000);
+  h.clock.advance(retry.retryInMs);
+  h.settle();
+  assert.equal(h.i.engine.sasOf('hub')[0]?.state, 'established');
+});
+
+test('child delete from either side', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  peer.queueChildDelete(childOf(peer), 'deleted-locally');
+  // INFORMATIONAL { D(ESP) } <--
+  assert.deepEqual(h.step().names, ['D']);
+  assert.equal(sa.children.size, 0);
+  assert.equal(h.i.events['child-down']?.[0]?.reason, 'deleted-by-peer');
+  // --> INFORMATIONAL { D(ESP) }
+  assert.deepEqual(h.step().names, ['D']);
+  assert.equal(peer.children.size, 0);
+  assert.equal(sa.state, 'established', 'the IKE SA stays');
+  assert.equal(h.i.installer.list().length + h.r.installer.list().length, 0);
+});
+
+test('DPD: a silent peer is declared dead after the retries', () => {
+  const h = new TwoParty();
+  const { sa } = h.establish(initiatorConfig({ dpdIntervalMs: 10_000, dpdRetries: 2 }));
+  // Nothing reaches the responder any more.
+  h.clock.advance(10_000);
+  assert.equal(h.inFlight, 1, 'liveness check sent');
+  const sent = h.i.sent[h.i.sent.length - 1]!;
+  assert.equal(sent.exchangeType, 37);
+  assert.deepEqual(sent.payloads, []);
+  h.net.drop();
+  h.clock.advance(4_000); // retransmit 1
+  h.net.drop();
+  h.clock.advance(7_200); // retransmit 2
+  h.net.drop();
+  assert.equal(sa.state, 'established');
+  h.clock.advance(12_960); // timeout
+  assert.equal(sa.state, 'destroyed');
+  assert.equal(h.i.events['ike-down']?.[0]?.reason, 'dpd-timeout');
+  assert.equal(h.i.events['retransmit']?.length, 2);
+  assert.equal(h.i.installer.list().length, 0, 'routes withdrawn: ESP SAs removed');
+});
+
+test('DPD: an answering peer keeps the SA', () => {
+  const h = new TwoParty();
+  const { sa } = h.establish(initiatorConfig({ dpdIntervalMs: 10_000 }));
+  for (let i = 0; i < 3; i++) {
+    h.clock.advance(10_000);
+    // INFORMATIONAL { } -->  <-- INFORMATIONAL { }
+    assert.equal(h.settle(), 2);
+  }
+  assert.equal(sa.state, 'established');
+  assert.equal(h.r.engine.counters['dpd-answered'], 3);
+});
+
+test('retransmission: a lost request is resent, a duplicate request gets the cached response', () => {
+  const h = new TwoParty();
+  h.r.engine.addPeer(responderConfig());
+  h.i.engine.addPeer(initiatorConfig());
+  h.settle();
+  const sa = h.i.engine.allSas()[0]!;
+  sa.queueChildRekey(childOf(sa));
+  h.step(); // request arrives, response queued
+  h.net.drop(); // ... and lost
+  h.clock.advance(4_000); // initiator retransmits the same bytes
+  h.step();
+  assert.equal(h.r.engine.counters['retransmitted-request'], 1);
+  h.settle();
+  assert.equal(childOf(sa).state, 'installed');
+  assert.equal(h.i.engine.allSas()[0]!.children.size, 1);
+  assert.equal(h.r.engine.allSas()[0]!.children.size, 1);
+});
+
+test('simultaneous child rekey: the exchange with the lowest nonce loses, one child survives at both ends', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  const c = childOf(sa);
+  const pc = childOf(peer);
+  sa.queueChildRekey(c);
+  peer.queueChildRekey(pc);
+  assert.equal(h.inFlight, 2);
+  // CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->  (from the initiator)
+  h.step();
+  // <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }  (from the responder)
+  h.step();
+  h.settle();
+  const iWon = h.i.events['rekey-collision']?.[0]?.won;
+  const rWon = h.r.events['rekey-collision']?.[0]?.won;
+  assert.equal(typeof iWon, 'boolean');
+  assert.equal(iWon, !rWon, 'exactly one winner');
+  const iKids = [...sa.children.values()];
+  const rKids = [...peer.children.values()];
+  assert.equal(iKids.length, 1);
+  assert.equal(rKids.length, 1);
+  assert.equal(iKids[0]!.spiIn, rKids[0]!.spiOut);
+  assert.equal(iKids[0]!.spiOut, rKids[0]!.spiIn);
+  assert.equal(h.i.installer.list().length, 2);
+  assert.equal(h.r.installer.list().length, 2);
+  assert.notEqual(iKids[0]!.spiIn, c.spiIn);
+});
+
+test('simultaneous IKE rekey: one new IKE SA survives at both ends with the child', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  const c = childOf(sa);
+  sa.queueIkeRekey();
+  peer.queueIkeRekey();
+  h.settle();
+  const iSas = h.i.engine.allSas();
+  const rSas = h.r.engine.allSas();
+  assert.equal(iSas.length, 1, iSas.map((s) => `${s.ikeId}:${s.state}`).join());
+  assert.equal(rSas.length, 1);
+  assert.equal(iSas[0]!.state, 'established');
+  assert.equal(iSas[0]!.spiI, rSas[0]!.spiI);
+  assert.equal(iSas[0]!.spiR, rSas[0]!.spiR);
+  assert.equal(iSas[0]!.children.get(c.childId), c);
+  assert.equal(rSas[0]!.children.size, 1);
+  assert.equal(h.i.events['rekey-collision']?.[0]?.won, !h.r.events['rekey-collision']?.[0]?.won);
+  // And it still works.
+  iSas[0]!.queueChildRekey(c);
+  h.settle();
+  assert.equal(childOf(iSas[0]!).state, 'installed');
+});
