@@ -103,6 +103,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
                            InstanceAccessor<&Tun::GetName>("name"),
                            InstanceMethod<&Tun::SetMtu>("setMtu"),
                            InstanceMethod<&Tun::SetUp>("setUp"),
+                           InstanceMethod<&Tun::SetTxQueueLen>("setTxQueueLen"),
                            InstanceMethod<&Tun::StartReading>("startReading"),
                            InstanceMethod<&Tun::StopReading>("stopReading"),
                            InstanceMethod<&Tun::Write>("write"),
@@ -177,6 +178,20 @@ class Tun : public Napi::ObjectWrap<Tun> {
     ifr.ifr_mtu = info[0].As<Napi::Number>().Int32Value();
     int err = IfIoctl(SIOCSIFMTU, &ifr);
     if (err != 0) return ThrowErrno(env, err, "set the MTU of", name_);
+    return env.Undefined();
+  }
+
+  // setTxQueueLen(n: number) — packets the kernel queues for us to read before it drops
+  // (default 500 for a TUN; a reader that is descheduled for a few ms needs more).
+  Napi::Value SetTxQueueLen(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowType(env, "Tun: device is closed");
+    if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "Tun.setTxQueueLen: length must be a number");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_qlen = info[0].As<Napi::Number>().Int32Value();
+    int err = IfIoctl(SIOCSIFTXQLEN, &ifr);
+    if (err != 0) return ThrowErrno(env, err, "set the queue length of", name_);
     return env.Undefined();
   }
 
