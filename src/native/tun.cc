@@ -219,6 +219,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     Napi::Env env = info.Env();
     if (fd_ < 0) return ThrowType(env, "Tun: device is closed");
     if (poll_ != nullptr) return ThrowType(env, "Tun.startReading: already reading");
+    if (releasePending_) return ThrowType(env, "Tun.startReading: cannot restart inside the batch callback that stopped it");
     if (info.Length() < 6 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsNumber() ||
         !info[3].IsNumber() || !info[4].IsTypedArray() || !info[5].IsFunction())
       return ThrowType(env, "Tun.startReading(data, slotSize, headroom, maxPackets, lengths, onBatch)");
@@ -277,12 +278,22 @@ class Tun : public Napi::ObjectWrap<Tun> {
   void StopPolling() {
     if (poll_ == nullptr) return;
     CloseHandle();
+    // Closing from inside the batch callback: the callback's async context is still in use
+    // by MakeCallback, so the references are released when the callback has returned.
+    if (inCallback_)
+      releasePending_ = true;
+    else
+      ReleaseReadState();
+  }
+
+  void ReleaseReadState() {
     callback_.Reset();
     dataRef_.Reset();
     lengthsRef_.Reset();
     asyncContext_.reset();
     data_ = nullptr;
     lengths_ = nullptr;
+    releasePending_ = false;
     Unref();
   }
 
@@ -336,11 +347,14 @@ class Tun : public Napi::ObjectWrap<Tun> {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     napi_value argv[1] = {Napi::Number::New(env, count)};
+    inCallback_ = true;
     callback_.MakeCallback(Value(), 1, argv, *asyncContext_);
+    inCallback_ = false;
     if (env.IsExceptionPending()) {
       Napi::Error err = env.GetAndClearPendingException();
       napi_fatal_exception(env, err.Value());  // surfaces as process 'uncaughtException'
     }
+    if (releasePending_) ReleaseReadState();
   }
 
   // write(packet: Uint8Array): number — bytes written, or -errno (e.g. -EAGAIN).
@@ -398,6 +412,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::ObjectReference lengthsRef_;
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;
+  bool inCallback_ = false;
+  bool releasePending_ = false;
   uint64_t readBatches_ = 0;
   uint64_t readPackets_ = 0;
   uint64_t readErrors_ = 0;

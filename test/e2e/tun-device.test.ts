@@ -4,7 +4,8 @@
  *   10.78.0.0/24 into it and answers echo requests with replies from ip-packet.ts; `ping`
  *   inside the namespace must get its replies (IPv4, IPv6, the routed prefix);
  * - reads come in batches: packets queued while the child is not reading arrive in one batch;
- * - at shutdown the addresses and routes are removed and the device disappears;
+ * - at shutdown the addresses and routes are removed and the device disappears, also when
+ *   the port is closed from inside its own batch callback;
  * - without privileges the open fails with the error that says what is missing, and
  *   openLanPort falls back to memory with that reason.
  */
@@ -103,6 +104,25 @@ test('packets queued while not reading arrive in one batch', { skip: rootSkip() 
     const stats = await child.waitFor((o) => o.event === 'stats', 5_000, 'stats');
     assert.equal(stats.replies, 8);
     assert.ok((stats.maxBatch as number) >= 8, `largest batch ${String(stats.maxBatch)}: the queued packets were read in one batch`);
+  } finally {
+    await child.stop(2_000);
+  }
+});
+
+test('closing the port from inside the batch callback is safe', { skip: rootSkip() }, async () => {
+  requireRoot();
+  const ns = await netns();
+  const child = spawnTsInNetns(ns, RESPONDER, ['mgtun2', '--close-in-callback']);
+  children.push(child);
+  try {
+    await child.waitFor((o) => o.event === 'ready', 20_000, 'the responder to open its TUN');
+    const p = await ping(ns, ['-c', '1', '-W', '2', '10.77.0.2']);
+    assert.match(p.stdout, /1 packets transmitted, 1 received/, `${p.stdout}${p.stderr}`);
+    const closed = await child.waitFor((o) => o.event === 'closed', 10_000, 'the close');
+    assert.equal(closed.replies, 1);
+    assert.equal(await child.exited, 0, `exit after close in callback; stderr: ${child.stderr}`);
+    const gone = await run('ip', ['-n', ns, 'link', 'show', 'mgtun2']);
+    assert.notEqual(gone.code, 0, 'the device is gone');
   } finally {
     await child.stop(2_000);
   }
