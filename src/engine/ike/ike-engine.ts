@@ -30,7 +30,6 @@ import { espSuiteName, type IkeProposalSpec } from './proposal.js';
 import { RecordingSaInstaller, type SaInstaller } from './sa-installer.js';
 import { SpiAllocator } from './spi-allocator.js';
 import { IkeAuthTask } from './tasks/ike-auth.js';
-import { IkeDeleteTask } from './tasks/ike-delete.js';
 import { IkeInitTask } from './tasks/ike-init.js';
 import { tsToString } from './traffic-selector.js';
 
@@ -277,7 +276,8 @@ export class IkeEngine {
   }
 
   private takeDown(sa: IkeSa, reason: DownReason): void {
-    if (sa.state === 'established') sa.queue(new IkeDeleteTask(sa, reason));
+    // An SA whose IKE_AUTH is in flight is deleted once it is up, so the peer is told.
+    if (sa.state === 'established' || (sa.state === 'connecting' && sa.hasKeys && sa.initiator)) sa.queueIkeDelete(reason);
     else if (sa.alive && sa.state !== 'deleting') sa.destroy(reason);
   }
 
