@@ -107,6 +107,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
                            InstanceMethod<&Tun::StartReading>("startReading"),
                            InstanceMethod<&Tun::StopReading>("stopReading"),
                            InstanceMethod<&Tun::Write>("write"),
+                           InstanceMethod<&Tun::WriteAt>("writeAt"),
                            InstanceMethod<&Tun::Stats>("stats"),
                            InstanceMethod<&Tun::RefPoll>("ref"),
                            InstanceMethod<&Tun::UnrefPoll>("unref"),
@@ -368,6 +369,27 @@ class Tun : public Napi::ObjectWrap<Tun> {
     ssize_t n;
     do {
       n = ::write(fd_, pkt.Data(), pkt.ByteLength());
+    } while (n < 0 && errno == EINTR);
+    return Napi::Number::New(env, n < 0 ? -errno : static_cast<double>(n));
+  }
+
+  // writeAt(data: Uint8Array, offset: number, length: number): number — writes
+  // data[offset .. offset+length) without a subarray view per packet; bytes or -errno.
+  Napi::Value WriteAt(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+    if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsNumber())
+      return ThrowType(env, "Tun.writeAt(data, offset, length)");
+    Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+    if (arr.TypedArrayType() != napi_uint8_array) return ThrowType(env, "Tun.writeAt: data must be a Uint8Array");
+    Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
+    int64_t off = info[1].As<Napi::Number>().Int64Value();
+    int64_t len = info[2].As<Napi::Number>().Int64Value();
+    if (off < 0 || len < 0 || off + len > static_cast<int64_t>(data.ByteLength()))
+      return ThrowType(env, "Tun.writeAt: range outside the buffer");
+    ssize_t n;
+    do {
+      n = ::write(fd_, data.Data() + off, static_cast<size_t>(len));
     } while (n < 0 && errno == EINTR);
     return Napi::Number::New(env, n < 0 ? -errno : static_cast<double>(n));
   }

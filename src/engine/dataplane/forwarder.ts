@@ -203,7 +203,7 @@ export class Forwarder implements InboundSink {
       if (mtu !== undefined) this.clamp(data, p, mtu);
     }
     this.o.flows.track(data, p, ingress.kind === 'sa' ? ingress.id : `lan:${port.name}`);
-    if (!port.send(data.subarray(off, off + pktLen))) return this.drop(ingress, p, 'lan-send-failed', data, route);
+    if (!port.sendAt(data, off, pktLen)) return this.drop(ingress, p, 'lan-send-failed', data, route);
     this.counters.toLan++;
     if (this.trace) this.emit(ingress, data, p, route, { kind: 'lan', port: port.name });
     return undefined;

@@ -30,6 +30,8 @@ export interface LanPort {
   onReceive(handler: BatchHandler): void;
   /** Sends one packet out to the LAN; false when it was dropped (counted). Never throws. */
   send(packet: Uint8Array): boolean;
+  /** send() of data[offset .. offset+length) without a view per packet (the forwarding path). */
+  sendAt(data: Uint8Array, offset: number, length: number): boolean;
   readonly counters: Readonly<LanPortCounters>;
   /** Stops delivery, removes addresses and routes that were set up, closes. Idempotent. */
   close(): Promise<void>;

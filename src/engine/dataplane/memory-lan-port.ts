@@ -89,6 +89,14 @@ export class MemoryLanPort implements LanPort {
     return true;
   }
 
+  sendAt(data: Uint8Array, offset: number, length: number): boolean {
+    if (offset < 0 || length < 0 || offset + length > data.length) {
+      this.counters.txDropped++;
+      return false;
+    }
+    return this.send(data.subarray(offset, offset + length));
+  }
+
   /** Removes and returns everything collected in `sent`. */
   drainSent(): Uint8Array[] {
     return this.sent.splice(0, this.sent.length);

@@ -51,6 +51,7 @@ interface NativeTun {
   ): void;
   stopReading(): void;
   write(packet: Uint8Array): number;
+  writeAt(data: Uint8Array, offset: number, length: number): number;
   stats(): NativeTunStats;
   ref(): void;
   unref(): void;
@@ -259,7 +260,19 @@ export class TunDevice {
 
   /** Writes one packet to the device. False when it was dropped (queue full, link down, closed); counted. */
   write(packet: Uint8Array): boolean {
-    const n = this.native.write(packet);
+    return this.account(this.native.write(packet));
+  }
+
+  /** Writes data[offset .. offset+length) (no view allocated). Same result and counting as write(). */
+  writeAt(data: Uint8Array, offset: number, length: number): boolean {
+    if (offset < 0 || length < 0 || offset + length > data.length) {
+      this.writeCounters.writeErrors++;
+      return false;
+    }
+    return this.account(this.native.writeAt(data, offset, length));
+  }
+
+  private account(n: number): boolean {
     const c = this.writeCounters;
     if (n >= 0) {
       c.writePackets++;

@@ -81,6 +81,14 @@ export class TunLanPort implements LanPort {
     return this.device.write(packet);
   }
 
+  sendAt(data: Uint8Array, offset: number, length: number): boolean {
+    if (this.closed || length > this.device.mtu) {
+      this.own.txDropped++;
+      return false;
+    }
+    return this.device.writeAt(data, offset, length);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -91,3 +91,14 @@ test('openLanPort: memory mode, and auto falls back with the reason when the TUN
   assert.equal(r.port, fake);
   assert.deepEqual(got, { name: 'mg0', mtu: 1380, addresses: ['10.1.0.1/24'], routes: ['10.9.0.0/16'] });
 });
+
+test('memory port sendAt sends a range of a larger buffer and rejects ranges outside it', () => {
+  const port = new MemoryLanPort({ name: 'lan0', mtu: 100 });
+  const buf = Uint8Array.from({ length: 64 }, (_, i) => i);
+  assert.equal(port.sendAt(buf, 10, 5), true);
+  assert.deepEqual([...port.sent[0]!], [10, 11, 12, 13, 14]);
+  assert.equal(port.sendAt(buf, 60, 10), false);
+  assert.equal(port.sendAt(buf, -1, 2), false);
+  assert.equal(port.counters.txDropped, 2);
+  assert.equal(port.counters.txPackets, 1);
+});
