@@ -20,7 +20,7 @@ export function familyBits(family: IpFamily): number {
 /** Parses '10.0.0.1' or '2001:db8::1' into 4 or 16 bytes; undefined when not an address. */
 export function parseAddress(text: string): Uint8Array | undefined {
   if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
-  if (!isIPv6(text)) return undefined;
+  if (!isIPv6(text) || text.includes('%')) return undefined; // zone ids have no place in routes
   let head = text;
   let v4Tail: Uint8Array | undefined;
   const lastColon = text.lastIndexOf(':');
