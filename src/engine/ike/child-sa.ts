@@ -74,11 +74,12 @@ export class ChildSa {
   /** Whether this end initiated the exchange that created the child. */
   initiatedByUs = false;
 
-  constructor(
-    spiIn: number,
-    private readonly onState: (sa: ChildSa, from: ChildSaState, to: ChildSaState) => void,
-  ) {
+  /** Told of every state change; rebound when the child moves to a new IKE SA (IKE rekey). */
+  onState: (sa: ChildSa, from: ChildSaState, to: ChildSaState) => void;
+
+  constructor(spiIn: number, onState: (sa: ChildSa, from: ChildSaState, to: ChildSaState) => void) {
     this.spiIn = spiIn;
+    this.onState = onState;
   }
 
   get state(): ChildSaState {

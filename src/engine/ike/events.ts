@@ -46,6 +46,8 @@ export interface IkeEventMap {
   retransmit: IkeSaRef & { exchange: string; messageId: number; attempt: number };
   timeout: IkeSaRef & { exchange: string; messageId: number };
   'rekey-collision': IkeSaRef & { kind: 'child' | 'ike'; won: boolean };
+  /** A private-use status notify (meshgate's MESH_* types) from a peer that announced meshgate's Vendor ID. */
+  'private-notify': IkeSaRef & { notifyType: number; data: Uint8Array };
   /** A failed attempt for a peer; the engine will retry after `retryInMs`. */
   'peer-retry': { peer: string; gateway: string; retryInMs: number; reason: string };
   /** The peer moved to another remote gateway (hub failover). */

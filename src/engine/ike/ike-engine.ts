@@ -20,7 +20,7 @@ import { NAT_KEEPALIVE, classifyUdpPayload, frameIke } from '../net/udp-demux.js
 import { ExchangeType, MESHGATE_VENDOR_ID, NotifyType, PayloadType } from './constants.js';
 import { decodeMessage, encodeMessage } from './codec/message.js';
 import { checkPayloadRules } from './codec/rules.js';
-import type { Message } from './codec/types.js';
+import type { Message, NotifyPayload, Payload } from './codec/types.js';
 import { IkeConfigError } from './errors.js';
 import { TypedEmitter, type DownReason, type IkeEventMap } from './events.js';
 import { IkeSa, type IkeCounters, type IkeSaContext, type IkeSaInit, type IkeSaState } from './ike-sa.js';
@@ -31,6 +31,7 @@ import { RecordingSaInstaller, type SaInstaller } from './sa-installer.js';
 import { SpiAllocator } from './spi-allocator.js';
 import { IkeAuthTask } from './tasks/ike-auth.js';
 import { IkeInitTask } from './tasks/ike-init.js';
+import { InformationalTask } from './tasks/informational.js';
 import { tsToString } from './traffic-selector.js';
 
 export interface IkeEngineOptions {
@@ -47,6 +48,11 @@ export interface IkeEngineOptions {
   halfOpenTimeoutMs?: number;
   /** Delay of the first attempt on the next gateway after a failover. Default 1 s. */
   failoverDelayMs?: number;
+  /**
+   * Answers meshgate's private notifies (INFORMATIONAL requests from a meshgate peer): the
+   * returned payloads go into the response. The 'private-notify' event fires as well.
+   */
+  answerPrivate?: (sa: IkeSa, notifies: NotifyPayload[]) => Payload[] | undefined;
   /** Message trace: each IKE message sent, and each one received once it is decrypted. */
   trace?: (direction: 'in' | 'out', sa: IkeSa, message: Message) => void;
 }
@@ -191,6 +197,7 @@ export class IkeEngine {
       createIkeSa: (init) => engine.createSa(init),
     };
     if (options.trace) this.ctx.trace = options.trace;
+    if (options.answerPrivate) this.ctx.answerPrivate = options.answerPrivate;
     this.transport.onReceive((p, from) => this.onDatagram(p, from));
   }
 
@@ -279,6 +286,17 @@ export class IkeEngine {
     // An SA whose IKE_AUTH is in flight is deleted once it is up, so the peer is told.
     if (sa.state === 'established' || (sa.state === 'connecting' && sa.hasKeys && sa.initiator)) sa.queueIkeDelete(reason);
     else if (sa.alive && sa.state !== 'deleting') sa.destroy(reason);
+  }
+
+  /**
+   * Sends an INFORMATIONAL request with `payloads` (e.g. private notifies) on an established
+   * IKE SA. `onResponse` gets the decrypted answer; `onFailure` runs if the SA dies first.
+   */
+  sendInformational(ikeId: number, payloads: Payload[], onResponse?: (response: Message) => void, onFailure?: () => void): boolean {
+    const sa = this.allSas().find((s) => s.ikeId === ikeId);
+    if (!sa || sa.state !== 'established') return false;
+    sa.queue(new InformationalTask(sa, payloads, onResponse, onFailure));
+    return true;
   }
 
   peerNames(): string[] {

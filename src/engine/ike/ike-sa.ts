@@ -86,6 +86,8 @@ export interface IkeSaContext {
   sendKeepalive(sa: IkeSa): void;
   /** An IKE rekey completed: `successor` now stands for the peer. */
   onRekeyed(old: IkeSa, successor: IkeSa): void;
+  /** Answers private notifies of an INFORMATIONAL request (the mesh controller); payloads for the response. */
+  answerPrivate?(sa: IkeSa, notifies: import('./codec/types.js').NotifyPayload[]): import('./codec/types.js').Payload[] | undefined;
   /** Message trace (LCOS `trace + vpn`): every message sent, and every message received after it was opened. */
   trace?(direction: 'in' | 'out', sa: IkeSa, message: Message): void;
   /** Creates a bare SA, e.g. the new SA of an IKE rekey. */
@@ -378,8 +380,7 @@ export class IkeSa {
 
   private adoptChild(c: ChildSa): void {
     this.children.set(c.childId, c);
-    // Re-bind the state callback's owner: ChildSa calls back through a closure bound at
-    // creation, which emits with the old SA's ref; the ids stay meaningful for logs.
+    c.onState = (x, from, to) => this.onChildState(x, from, to);
     if (c.active) this.scheduleChildTimers(c, c.rekeyAt, c.expireAt);
   }
 

@@ -160,7 +160,11 @@ export class IkeAuthTask implements Task {
       return 'failed';
     }
     const identity = identityFromPayload(idi.idType, idi.data);
-    const candidates = sa.ctx.candidateConfigs(identity, sa.remote);
+    // Only configs whose IKE proposals allow what IKE_SA_INIT negotiated.
+    const suite = sa.suite!;
+    const candidates = sa.ctx.candidateConfigs(identity, sa.remote).filter((c) =>
+      c.ikeProposals.some((p) => p.prf.includes(suite.prf) && p.dh.includes(suite.dh) && p.encr.some((e) => e.id === suite.encr.id && (e.keyBits ?? 0) === (suite.encr.keyBits ?? 0))),
+    );
     const config = candidates.find((c) => authEquals(auth.data, pskAuth(sa.prf!, c.auth.psk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi)));
     if (!config) {
       this.authError = true;

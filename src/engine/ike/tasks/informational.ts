@@ -5,8 +5,8 @@
  *  - HDR, SK { }                 -->  <--  HDR, SK { }            liveness check
  *  - notifies: error notifies are recorded as the SA's last error.
  */
-import { ExchangeType, PayloadType, ProtocolId, isErrorNotify, notifyTypeName } from '../constants.js';
-import type { Message } from '../codec/types.js';
+import { ExchangeType, NOTIFY_PRIVATE_STATUS_MAX, NOTIFY_PRIVATE_STATUS_MIN, PayloadType, ProtocolId, isErrorNotify, notifyTypeName } from '../constants.js';
+import type { Message, NotifyPayload, Payload } from '../codec/types.js';
 import type { ChildSa } from '../child-sa.js';
 import type { IkeSa } from '../ike-sa.js';
 import { all } from '../message.js';
@@ -19,6 +19,7 @@ export class InformationalResponder implements Task {
   readonly initiator = false;
   private deleteIke = false;
   private deleteChildren: ChildSa[] = [];
+  private answer: Payload[] = [];
 
   constructor(private readonly sa: IkeSa) {}
 
@@ -34,8 +35,17 @@ export class InformationalResponder implements Task {
         }
       }
     }
+    const privateNotifies: NotifyPayload[] = [];
     for (const n of all(m, PayloadType.N)) {
       if (isErrorNotify(n.notifyType)) sa.lastError = `peer sent ${notifyTypeName(n.notifyType)}`;
+      else if (n.notifyType >= NOTIFY_PRIVATE_STATUS_MIN && n.notifyType <= NOTIFY_PRIVATE_STATUS_MAX) privateNotifies.push(n);
+    }
+    if (privateNotifies.length > 0) {
+      if (!sa.peerIsMeshgate) sa.count('private-notify-ignored');
+      else {
+        for (const n of privateNotifies) sa.ctx.events.emit('private-notify', { ...sa.ref, notifyType: n.notifyType, data: n.data });
+        this.answer = sa.ctx.answerPrivate?.(sa, privateNotifies) ?? [];
+      }
     }
     if (m.payloads.length === 0) sa.count('dpd-answered');
     return 'success';
@@ -43,6 +53,7 @@ export class InformationalResponder implements Task {
 
   build(m: Message): TaskStatus {
     if (this.deleteIke) return 'success';
+    m.payloads.push(...this.answer);
     if (this.deleteChildren.length > 0) {
       m.payloads.push({ type: PayloadType.D, protocolId: ProtocolId.ESP, spis: this.deleteChildren.map((c) => spiToBytes(c.spiIn)) });
       for (const c of this.deleteChildren) {
@@ -56,5 +67,40 @@ export class InformationalResponder implements Task {
   completed(): void {
     const sa = this.sa;
     if (this.deleteIke && sa.alive) sa.destroy(sa.state === 'rekeyed' ? 'rekeyed' : 'deleted-by-peer');
+  }
+}
+
+/**
+ * An INFORMATIONAL request with payloads chosen by the caller, e.g. meshgate's private
+ * notifies (MESH_*): HDR, SK { N(...), ... } --> <-- HDR, SK { ... }.
+ */
+export class InformationalTask implements Task {
+  readonly type = 'informational' as const;
+  readonly exchangeType = ExchangeType.INFORMATIONAL;
+  readonly initiator = true;
+
+  constructor(
+    private readonly sa: IkeSa,
+    private readonly payloads: Payload[],
+    private readonly onResponse?: (response: Message) => void,
+    private readonly onFailure?: () => void,
+  ) {}
+
+  build(m: Message): TaskStatus {
+    m.payloads.push(...this.payloads);
+    return 'success';
+  }
+
+  process(m: Message): TaskStatus {
+    this.onResponse?.(m);
+    return 'success';
+  }
+
+  onTimeout(): void {
+    this.onFailure?.();
+  }
+
+  abandon(): void {
+    this.onFailure?.();
   }
 }
