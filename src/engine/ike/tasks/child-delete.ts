@@ -19,7 +19,7 @@ export class ChildDeleteTask implements Task {
   constructor(
     private readonly sa: IkeSa,
     readonly children: ChildSa[],
-    private readonly reason: DownReason,
+    readonly reason: DownReason,
   ) {}
 
   build(m: Message): TaskStatus {

@@ -18,6 +18,8 @@ import type { IkeSa } from '../ike-sa.js';
 import { addNotify, compareBytes, errorNotify, first, spi64Bytes, spi64FromBytes } from '../message.js';
 import { acceptIkeChoice, chooseIke, ikeProposals, type IkeSuite } from '../proposal.js';
 import type { Task, TaskStatus } from '../task.js';
+import { ChildCreateTask } from './child-create.js';
+import { ChildDeleteTask } from './child-delete.js';
 import { IkeDeleteTask } from './ike-delete.js';
 import { group16, newDh, newNonce } from './util.js';
 
@@ -225,9 +227,20 @@ function spawn(old: IkeSa, weInitiated: boolean, ourSpi: bigint, peerSpi: bigint
 export function completeRekey(old: IkeSa, successor: IkeSa, deleteOld: boolean): void {
   old.moveChildrenTo(successor);
   if (successor.state === 'created') successor.setState('established');
+  old.ctx.register(successor);
+  // Child work still queued on the old SA continues on the successor, once the answer that
+  // tells the peer about the successor is out (a 0 ms job runs after the current message).
+  const moved = old.tasks.takeQueued((t) => t.type === 'child-delete' || t.type === 'child-rekey');
+  if (moved.length > 0) {
+    successor.setTimer(0, () => {
+      for (const t of moved) {
+        if (t instanceof ChildDeleteTask) for (const c of t.children) successor.queueChildDelete(c, t.reason);
+        else if (t instanceof ChildCreateTask && t.child) successor.queueChildRekey(t.child);
+      }
+    });
+  }
   successor.establishedAt = old.ctx.clock.now();
   successor.startTimers();
-  old.ctx.register(successor);
   old.replacedBy = successor;
   if (old.state === 'established' || old.state === 'rekeying') old.setState('rekeyed');
   old.ctx.events.emit('ike-rekeyed', { ...old.ref, newIkeId: successor.ikeId });
