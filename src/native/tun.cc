@@ -17,6 +17,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -145,12 +146,27 @@ class Tun : public Napi::ObjectWrap<Tun> {
     ifr.ifr_name[IFNAMSIZ - 1] = '\0';
     fd_ = fd;
     name_ = ifr.ifr_name;
+    env_ = env;
+    napi_add_env_cleanup_hook(env_, &Tun::OnEnvCleanup, this);
   }
 
   ~Tun() override {
-    // Polling holds a reference to this object, so a finalised Tun is never being polled.
+    // Polling holds a reference to this object, so a Tun is finalised while polling only when
+    // its environment is torn down; stop libuv from calling into freed memory then.
+    CloseHandle();
+    if (env_ != nullptr) napi_remove_env_cleanup_hook(env_, &Tun::OnEnvCleanup, this);
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+  }
+
+  // The environment (a worker thread, or the process) is going away with the device open:
+  // stop polling and close the fd; JavaScript references are not touched any more.
+  static void OnEnvCleanup(void* arg) {
+    Tun* self = static_cast<Tun*>(arg);
+    self->CloseHandle();
+    if (self->fd_ >= 0) ::close(self->fd_);
+    self->fd_ = -1;
+    self->env_ = nullptr;
   }
 
  private:
@@ -345,16 +361,29 @@ class Tun : public Napi::ObjectWrap<Tun> {
     readBatches_++;
     readPackets_ += static_cast<uint64_t>(count);
 
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    napi_value argv[1] = {Napi::Number::New(env, count)};
-    inCallback_ = true;
-    callback_.MakeCallback(Value(), 1, argv, *asyncContext_);
-    inCallback_ = false;
-    if (env.IsExceptionPending()) {
-      Napi::Error err = env.GetAndClearPendingException();
-      napi_fatal_exception(env, err.Value());  // surfaces as process 'uncaughtException'
+    // Raw N-API here: while a worker is being terminated the loop still spins but JavaScript
+    // can no longer run; node-addon-api's wrappers would turn that failure into a fatal error.
+    napi_env env = Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value argv[1];
+    napi_value fn;
+    napi_value recv;
+    napi_value result;
+    napi_ref fnRef = callback_;
+    napi_ref selfRef = *this;
+    if (napi_create_int32(env, count, &argv[0]) == napi_ok && napi_get_reference_value(env, fnRef, &fn) == napi_ok &&
+        napi_get_reference_value(env, selfRef, &recv) == napi_ok && fn != nullptr && recv != nullptr) {
+      inCallback_ = true;
+      napi_status st = napi_make_callback(env, *asyncContext_, recv, fn, 1, argv, &result);
+      inCallback_ = false;
+      if (st == napi_pending_exception) {
+        napi_value err;
+        // surfaces as process 'uncaughtException' (fails quietly if the environment is going away)
+        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+      }
     }
+    napi_close_handle_scope(env, scope);
     if (releasePending_) ReleaseReadState();
   }
 
@@ -424,6 +453,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
 
   int fd_ = -1;
   std::string name_;
+  napi_env env_ = nullptr;
   uv_poll_t* poll_ = nullptr;
   uint8_t* data_ = nullptr;
   uint32_t* lengths_ = nullptr;
@@ -443,7 +473,19 @@ class Tun : public Napi::ObjectWrap<Tun> {
   int lastReadErrno_ = 0;
 };
 
+// libuv calls our close callbacks after a worker's environment is torn down, and Node
+// unloads a worker's addons at that point: pin this library so the callbacks stay mapped.
+void PinLibrary() {
+  static bool pinned = false;
+  if (pinned) return;
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&PinLibrary), &info) != 0 && info.dli_fname != nullptr) {
+    if (dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != nullptr) pinned = true;
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  PinLibrary();
   exports.Set("Tun", Tun::Define(env));
   exports.Set("EAGAIN", Napi::Number::New(env, EAGAIN));
   exports.Set("IFNAMSIZ", Napi::Number::New(env, IFNAMSIZ));

@@ -16,6 +16,7 @@ import { createNetns, deleteNetns, requireRoot, rootSkip, run, spawnTsInNetns, t
 
 const RESPONDER = fileURLToPath(new URL('./fixtures/tun-echo-responder.ts', import.meta.url));
 const PROBE = fileURLToPath(new URL('./fixtures/tun-open-probe.ts', import.meta.url));
+const WORKER_EXIT = fileURLToPath(new URL('./fixtures/tun-worker-exit.ts', import.meta.url));
 
 const namespaces: string[] = [];
 const children: JsonChild[] = [];
@@ -126,6 +127,17 @@ test('closing the port from inside the batch callback is safe', { skip: rootSkip
   } finally {
     await child.stop(2_000);
   }
+});
+
+test('a worker thread that exits with its TUN open leaves no device behind', { skip: rootSkip() }, async () => {
+  requireRoot();
+  const ns = await netns();
+  const child = spawnTsInNetns(ns, WORKER_EXIT, ['mgw0']);
+  children.push(child);
+  const r = await child.waitFor((o) => 'before' in o, 20_000, 'the worker result');
+  assert.equal(r.before, true, 'the worker had the device open');
+  assert.equal(r.after, false, 'the environment cleanup closed it');
+  assert.equal(await child.exited, 0, `exit code; stderr: ${child.stderr}`);
 });
 
 test('without CAP_NET_ADMIN the open fails saying so, and openLanPort falls back to memory', { skip: rootSkip() }, async () => {
