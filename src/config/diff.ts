@@ -2,7 +2,7 @@
  * The difference of two configs as typed changes, the form in which the engine learns about
  * edits (router.onConfigChange) and in which `compare` prints them.
  */
-import { rowId, rowKeys, rowsEqual, type ConfigData, type Row, type Schema } from './tree.js';
+import { findRowIndex, rowId, rowIndexCache, rowKeys, rowsEqual, type ConfigData, type Row, type Schema } from './tree.js';
 
 export type ConfigChange =
   /** A scalar parameter changed. `secret`: old/new hold secrets (hashes or PSKs) and must never be printed. */
@@ -60,19 +60,45 @@ export function applyChanges(schema: Schema, target: ConfigData, changes: readon
     }
     const t = schema.table(ch.table);
     const rows = (target.tables[ch.table] ??= []);
-    const id = ch.kind === 'row-added' ? rowId(t, ch.row) : rowId(t, ch.kind === 'row-removed' ? ch.row : ch.old);
-    const idx = rows.findIndex((r) => rowId(t, r) === id);
+    const idx = findRowIndex(t, rows, ch.key);
     const label = `${ch.table} ${ch.key.join(' ')}`;
     if (ch.kind === 'row-added') {
       if (idx >= 0) conflicts.push(label);
-      else rows.push({ ...ch.row });
+      else {
+        rows.push({ ...ch.row });
+        rowIndexCache.get(rows)?.set(rowId(t, ch.row), rows.length - 1);
+      }
     } else if (ch.kind === 'row-removed') {
       if (idx < 0 || !rowsEqual(rows[idx]!, ch.row)) conflicts.push(label);
-      else rows.splice(idx, 1);
+      else {
+        rows.splice(idx, 1);
+        rowIndexCache.delete(rows);
+      }
     } else {
       if (idx < 0 || !rowsEqual(rows[idx]!, ch.old)) conflicts.push(label);
       else rows[idx] = { ...ch.new };
     }
   }
   return conflicts;
+}
+
+/** The change that undoes `ch`. */
+export function invertChange(ch: ConfigChange): ConfigChange {
+  switch (ch.kind) {
+    case 'param':
+      return { ...ch, old: ch.new, new: ch.old };
+    case 'row-added':
+      return { kind: 'row-removed', table: ch.table, key: ch.key, row: ch.row };
+    case 'row-removed':
+      return { kind: 'row-added', table: ch.table, key: ch.key, row: ch.row };
+    case 'row-changed':
+      return { ...ch, old: ch.new, new: ch.old };
+  }
+}
+
+/** Undo list of a change list: inverted, in reverse order. */
+export function invertChanges(changes: readonly ConfigChange[]): ConfigChange[] {
+  const out: ConfigChange[] = [];
+  for (let i = changes.length - 1; i >= 0; i--) out.push(invertChange(changes[i]!));
+  return out;
 }

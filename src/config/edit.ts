@@ -2,10 +2,11 @@
  * Edits of a config draft, each validated against the menu types. A failing edit throws
  * (InvalidValueError, NotFoundError, ConflictError) and leaves the draft unchanged.
  */
-import type { TableNode } from '../../menus/index.js';
 import { ConflictError, InvalidValueError, NotFoundError } from './errors.js';
 import { checkValue, contextFor } from './validate.js';
-import { columnOf, completeRow, keyIdOf, rowId, type ConfigData, type Row, type Schema } from './tree.js';
+import { columnOf, completeRow, findRowIndex, rowId, rowIndexCache, type ConfigData, type Row, type Schema } from './tree.js';
+
+export { findRowIndex };
 
 /** Marks a positional value that keeps the row's current value (`*`). */
 export const KEEP: unique symbol = Symbol('keep');
@@ -30,28 +31,6 @@ export function canonicalKeys(schema: Schema, draft: ConfigData, tablePath: stri
     if (v === '') throw new InvalidValueError(`${tablePath} ${k}`, 'a key may not be empty', k);
     return v;
   });
-}
-
-/** Row id -> index, per rows array; kept up to date by the edits below, rebuilt when unknown. */
-const rowIndexCache = new WeakMap<readonly Row[], Map<string, number>>();
-
-function rowIndex(t: TableNode, rows: readonly Row[]): Map<string, number> {
-  let m = rowIndexCache.get(rows);
-  if (!m || m.size !== rows.length) {
-    m = new Map();
-    rows.forEach((r, i) => m!.set(rowId(t, r), i));
-    rowIndexCache.set(rows, m);
-  }
-  return m;
-}
-
-export function findRowIndex(t: TableNode, rows: readonly Row[], keys: readonly string[]): number {
-  const i = rowIndex(t, rows).get(keyIdOf(keys));
-  // Guard against a row changed behind the cache's back.
-  if (i !== undefined && rowId(t, rows[i]!) === keyIdOf(keys)) return i;
-  if (i !== undefined) rowIndexCache.delete(rows);
-  const id = keyIdOf(keys);
-  return i !== undefined ? rows.findIndex((r) => rowId(t, r) === id) : -1;
 }
 
 /**

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Conf from 'conf';
 import type { Clock, Timer } from '../engine/clock.js';
 import { CommitRejectedError, ConfigFileError, NotFoundError } from './errors.js';
-import { diffConfigs, type ConfigChange } from './diff.js';
+import { applyChanges, diffConfigs, invertChanges, type ConfigChange } from './diff.js';
 import { checkLoadedConfig, integrityProblems } from './validate.js';
 import { cloneConfig, defaultConfig, type ConfigData, type Schema } from './tree.js';
 
@@ -24,14 +24,27 @@ export const MAX_REVISIONS = 50;
 
 export type ConfirmState = 'yes' | 'pending' | 'rolled-back';
 
-export interface Revision {
+export interface RevisionInfo {
   /** Monotonic commit number. */
   seq: number;
   time: string;
   user: string;
   comment: string;
   confirmed: ConfirmState;
+}
+
+/** A revision with its full config (rebuilt on demand from the running config and the undo lists). */
+export interface Revision extends RevisionInfo {
   config: ConfigData;
+}
+
+/**
+ * How revisions are kept, in memory and in the file: the running config in full, and for each
+ * revision the changes that turn it into the one before it (reverse deltas), so that a commit
+ * of one row to a 10,000-row table writes one row of history, not 50 copies of the table.
+ */
+interface StoredRevision extends RevisionInfo {
+  undo: ConfigChange[];
 }
 
 /** What subscribers receive. `before`/`after` are read-only snapshots; do not mutate them. */
@@ -73,7 +86,7 @@ interface FileShape {
   format: string;
   version: number;
   running: ConfigData;
-  revisions: Revision[];
+  revisions: StoredRevision[];
   pendingConfirm?: { seq: number; deadline: string } | null;
 }
 
@@ -83,7 +96,7 @@ export interface StoreEvents {
 
 export class ConfigStore {
   private runningConfig: ConfigData;
-  private revs: Revision[];
+  private revs: StoredRevision[];
   private readonly conf: Conf<Record<string, unknown>>;
   private chain: Promise<unknown> = Promise.resolve();
   private subscribers: ConfigSubscriber[] = [];
@@ -114,7 +127,7 @@ export class ConfigStore {
     } else {
       this.runningConfig = initial;
       this.seq = 1;
-      this.revs = [{ seq: 1, time: clock.wallTime().toISOString(), user: 'system', comment: 'initial configuration', confirmed: 'yes', config: initial }];
+      this.revs = [{ seq: 1, time: clock.wallTime().toISOString(), user: 'system', comment: 'initial configuration', confirmed: 'yes', undo: [] }];
       this.persist();
     }
   }
@@ -154,17 +167,17 @@ export class ConfigStore {
     const running = checkLoadedConfig(schema, r['running']);
     if (!running.data) throw new ConfigFileError(file, `schema violation: ${summarise(running.problems)}`);
     if (!Array.isArray(r['revisions']) || r['revisions'].length === 0) throw new ConfigFileError(file, 'revisions missing');
-    const revisions: Revision[] = [];
+    const revisions: StoredRevision[] = [];
     for (const [i, rv] of (r['revisions'] as unknown[]).entries()) {
       if (typeof rv !== 'object' || rv === null) throw new ConfigFileError(file, `revision ${i} is not an object`);
       const o = rv as Record<string, unknown>;
-      const c = checkLoadedConfig(schema, o['config']);
-      if (!c.data) throw new ConfigFileError(file, `revision ${i}: schema violation: ${summarise(c.problems)}`);
       if (typeof o['seq'] !== 'number' || typeof o['time'] !== 'string' || typeof o['user'] !== 'string' || typeof o['comment'] !== 'string')
         throw new ConfigFileError(file, `revision ${i}: malformed`);
       const confirmed = o['confirmed'];
       if (confirmed !== 'yes' && confirmed !== 'pending' && confirmed !== 'rolled-back') throw new ConfigFileError(file, `revision ${i}: malformed`);
-      revisions.push({ seq: o['seq'], time: o['time'], user: o['user'], comment: o['comment'], confirmed, config: c.data });
+      const bad = changeListProblem(schema, o['undo']);
+      if (bad) throw new ConfigFileError(file, `revision ${i}: ${bad}`);
+      revisions.push({ seq: o['seq'], time: o['time'], user: o['user'], comment: o['comment'], confirmed, undo: o['undo'] as ConfigChange[] });
     }
     const pc = r['pendingConfirm'];
     let pendingConfirm: FileShape['pendingConfirm'] = null;
@@ -187,15 +200,21 @@ export class ConfigStore {
   }
 
   /** Committed revisions, newest (the running one) first. */
-  revisions(): readonly Revision[] {
-    return this.revs;
+  revisions(): readonly RevisionInfo[] {
+    return this.revs.map(({ undo: _undo, ...info }) => info);
   }
 
-  /** Revision n (0 = running, 1 = previous, ...). */
+  /** Revision n (0 = running, 1 = previous, ...) with its full config. */
   revision(n: number): Revision {
     const r = Number.isInteger(n) && n >= 0 ? this.revs[n] : undefined;
     if (!r) throw new NotFoundError(`no revision ${n} (0..${this.revs.length - 1})`);
-    return r;
+    const config = cloneConfig(this.runningConfig);
+    for (let i = 0; i < n; i++) {
+      const conflicts = applyChanges(this.schema, config, this.revs[i]!.undo);
+      if (conflicts.length) throw new NotFoundError(`revision ${n} cannot be rebuilt from the history (${conflicts[0]})`);
+    }
+    const { undo: _undo, ...info } = r;
+    return { ...info, config };
   }
 
   pendingConfirm(): { seq: number; deadline: Date } | undefined {
@@ -247,19 +266,19 @@ export class ConfigStore {
       }
     }
     const confirmMinutes = opts.confirmMinutes;
-    const rev: Revision = {
+    const rev: StoredRevision = {
       seq,
       time: this.clock.wallTime().toISOString(),
       user: opts.user,
       comment: opts.comment ?? '',
       confirmed: confirmMinutes !== undefined ? 'pending' : 'yes',
-      config: next,
+      undo: invertChanges(changes),
     };
     const prevRevs = this.revs;
     const prevPending = this.pending;
     this.seq = seq;
     this.runningConfig = next;
-    this.revs = [rev, ...prevRevs].slice(0, MAX_REVISIONS);
+    this.revs = trim([rev, ...prevRevs.map((r) => ({ ...r }))]);
     // A new commit while another one waits for confirmation confirms the earlier one (Junos).
     if (prevPending && prevRevs[0]?.confirmed === 'pending' && confirmMinutes === undefined) this.markConfirmed();
     if (confirmMinutes !== undefined) {
@@ -310,14 +329,14 @@ export class ConfigStore {
     await this.serial(async () => {
       if (!this.pending || this.pending.seq !== seq) return;
       const idx = this.revs.findIndex((r) => r.seq === seq);
-      const prev = this.revs[idx + 1];
       this.pending = undefined;
       this.confirmTimer = undefined;
-      if (idx < 0 || !prev) return;
+      if (idx < 0 || !this.revs[idx + 1]) return;
+      const prev = this.revision(idx + 1);
       this.revs[idx]!.confirmed = 'rolled-back';
       this.events.log('config', `commit ${seq} was not confirmed in time: rolling back to commit ${prev.seq}`);
       try {
-        await this.commitNow(cloneConfig(prev.config), { user: 'system', comment: `automatic rollback: commit ${seq} not confirmed` });
+        await this.commitNow(prev.config, { user: 'system', comment: `automatic rollback: commit ${seq} not confirmed` });
       } catch (err) {
         this.events.log('config', `automatic rollback failed: ${(err as Error).message}`);
         this.persist();
@@ -328,16 +347,17 @@ export class ConfigStore {
   /** At open: a commit that was never confirmed before the process ended is rolled back. */
   private recoverPendingConfirm(): void {
     const top = this.revs[0]!;
-    const prev = this.revs[1];
-    if (top.confirmed !== 'pending' || !prev) {
+    if (top.confirmed !== 'pending' || !this.revs[1]) {
       this.persist();
       return;
     }
+    const prev = this.revision(1);
     top.confirmed = 'rolled-back';
     this.seq += 1;
-    this.runningConfig = cloneConfig(prev.config);
-    const rollback: Revision = { seq: this.seq, time: this.clock.wallTime().toISOString(), user: 'system', comment: `automatic rollback at start: commit ${top.seq} was not confirmed`, confirmed: 'yes', config: this.runningConfig };
-    this.revs = [rollback, ...this.revs].slice(0, MAX_REVISIONS);
+    const undo = invertChanges(diffConfigs(this.schema, this.runningConfig, prev.config));
+    this.runningConfig = prev.config;
+    const rollback: StoredRevision = { seq: this.seq, time: this.clock.wallTime().toISOString(), user: 'system', comment: `automatic rollback at start: commit ${top.seq} was not confirmed`, confirmed: 'yes', undo };
+    this.revs = trim([rollback, ...this.revs]);
     this.persist();
     this.events.log('config', `commit ${top.seq} was not confirmed before the restart: rolled back to commit ${prev.seq}`);
   }
@@ -357,6 +377,37 @@ export class ConfigStore {
     this.confirmTimer?.cancel();
     this.confirmTimer = undefined;
   }
+}
+
+/** Keeps the newest MAX_REVISIONS; the oldest kept one needs no undo list. */
+function trim(revs: StoredRevision[]): StoredRevision[] {
+  if (revs.length <= MAX_REVISIONS) return revs;
+  const kept = revs.slice(0, MAX_REVISIONS);
+  kept[kept.length - 1] = { ...kept[kept.length - 1]!, undo: [] };
+  return kept;
+}
+
+/** Checks the shape of a stored change list (paths, columns, strings); undefined when sound. */
+function changeListProblem(schema: Schema, raw: unknown): string | undefined {
+  if (!Array.isArray(raw)) return 'undo list missing';
+  const isRow = (t: { columns: readonly { name: string }[] }, r: unknown) =>
+    typeof r === 'object' && r !== null && !Array.isArray(r) && Object.entries(r).every(([k, v]) => typeof v === 'string' && t.columns.some((c) => c.name === k));
+  for (const [i, c] of raw.entries()) {
+    if (typeof c !== 'object' || c === null) return `change ${i} malformed`;
+    const ch = c as Record<string, unknown>;
+    if (ch['kind'] === 'param') {
+      if (typeof ch['path'] !== 'string' || !schema.params.has(ch['path']) || typeof ch['old'] !== 'string' || typeof ch['new'] !== 'string') return `change ${i} malformed`;
+      continue;
+    }
+    const t = typeof ch['table'] === 'string' ? schema.tables.get(ch['table']) : undefined;
+    if (!t || !Array.isArray(ch['key']) || !ch['key'].every((k) => typeof k === 'string')) return `change ${i} malformed`;
+    if (ch['kind'] === 'row-added' || ch['kind'] === 'row-removed') {
+      if (!isRow(t, ch['row'])) return `change ${i} malformed`;
+    } else if (ch['kind'] === 'row-changed') {
+      if (!isRow(t, ch['old']) || !isRow(t, ch['new']) || !Array.isArray(ch['columns'])) return `change ${i} malformed`;
+    } else return `change ${i}: unknown kind`;
+  }
+  return undefined;
 }
 
 function summarise(problems: readonly string[]): string {

@@ -134,3 +134,27 @@ export function configsEqual(a: ConfigData, b: ConfigData): boolean {
   }
   return true;
 }
+
+/** Row id -> index, per rows array; kept up to date by the edits below, rebuilt when unknown. */
+export const rowIndexCache = new WeakMap<readonly Row[], Map<string, number>>();
+
+function rowIndex(t: TableNode, rows: readonly Row[]): Map<string, number> {
+  let m = rowIndexCache.get(rows);
+  if (!m || m.size !== rows.length) {
+    m = new Map();
+    rows.forEach((r, i) => m!.set(rowId(t, r), i));
+    rowIndexCache.set(rows, m);
+  }
+  return m;
+}
+
+export function findRowIndex(t: TableNode, rows: readonly Row[], keys: readonly string[]): number {
+  const id = keyIdOf(keys);
+  const i = rowIndex(t, rows).get(id);
+  if (i === undefined) return -1;
+  if (rows[i] && rowId(t, rows[i]) === id) return i;
+  // A row changed behind the cache's back: rebuild.
+  rowIndexCache.delete(rows);
+  return rowIndex(t, rows).get(id) ?? -1;
+}
+

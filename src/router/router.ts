@@ -23,6 +23,7 @@ import {
   type ConfigData,
   type ConfigSubscriber,
   type Revision,
+  type RevisionInfo,
   type Schema,
 } from '../config/index.js';
 import { ACTION_OWNERS, STATUS_VIEW_OWNERS, licenceProfile, type StatusNode } from '../../menus/index.js';
@@ -174,7 +175,7 @@ export class Router {
     return this.store.runningSeq();
   }
 
-  revisions(): readonly Revision[] {
+  revisions(): readonly RevisionInfo[] {
     return this.store.revisions();
   }
 
