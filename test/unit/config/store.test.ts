@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../../src/engine/clock.js';
@@ -50,11 +50,22 @@ test('a commit is persisted before it returns, and survives a restart', async ()
     assert.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600);
     // No temporary files are left behind by the atomic write.
     assert.deepEqual(readdirSync(dir), ['config.json']);
+    // The write replaces the file (write to a temporary file, then rename): a reader holding the
+    // old file sees the old content whole, never a half-written one.
+    const ino = statSync(join(dir, 'config.json')).ino;
+    const oldText = readFileSync(join(dir, 'config.json'), 'utf8');
+    const fd = openSync(join(dir, 'config.json'), 'r');
+    await edit(r, (d) => setParam(r.schema, d, `${MESH}/Group-ID`, '42'));
+    assert.notEqual(statSync(join(dir, 'config.json')).ino, ino, 'a new file was renamed into place');
+    const buf = Buffer.alloc(oldText.length + 10);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    closeSync(fd);
+    assert.equal(buf.subarray(0, n).toString('utf8'), oldText);
     r.close();
     const r2 = await Router.open({ configDir: dir, clock: new FakeClock() });
     assert.equal(r2.get(`${MESH}/Operation-Mode`), 'Spoke');
     assert.equal(r2.running().tables[PEERS]![0]!['Remote-Gateway'], 'hq.example.com');
-    assert.equal(r2.revisions().length, 2);
+    assert.equal(r2.revisions().length, 3);
     r2.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
