@@ -521,6 +521,7 @@ export class IkeEngine {
       // Authenticated traffic from a new address: the peer's NAT mapping changed.
       this.count('remote-endpoint-changed');
       sa.remote = from;
+      for (const c of sa.children.values()) if (c.spiOut !== 0 && c.active) this.installer.updateRemote?.(c.spiOut, from);
     }
     this.count('rx-ike');
     sa.tasks.onMessage(opened.message, bytes);

@@ -532,9 +532,4 @@ export class IkeSa {
   describeSuite(): string {
     return this.suite ? ikeSuiteName(this.suite) : '-';
   }
-
-  /** Whether this SA's traffic selectors match a child's (used to pick the child to rekey etc.). */
-  static tsText(ts: TrafficSelector[]): string[] {
-    return ts.map(tsToString);
-  }
 }

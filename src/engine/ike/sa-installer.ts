@@ -40,13 +40,16 @@ export interface SaInstaller {
   installInbound(sa: ChildSaInstall): void;
   installOutbound(sa: ChildSaInstall): void;
   remove(spi: number, direction: SaDirection): void;
+  /** The peer's address or port changed (NAT rebinding): outbound ESP for `spi` goes to `remote` now. */
+  updateRemote?(spi: number, remote: Endpoint): void;
   /** Traffic counted by the data path; used for `show vpn`, DPD inactivity and short hold. */
   usage?(spi: number, direction: SaDirection): SaUsage | undefined;
 }
 
 export type InstallerCall =
   | { op: 'install'; sa: ChildSaInstall }
-  | { op: 'remove'; spi: number; direction: SaDirection };
+  | { op: 'remove'; spi: number; direction: SaDirection }
+  | { op: 'update-remote'; spi: number; remote: Endpoint };
 
 /** A recording installer for tests and for running IKE without a data path. */
 export class RecordingSaInstaller implements SaInstaller {
@@ -72,6 +75,12 @@ export class RecordingSaInstaller implements SaInstaller {
     this.calls.push({ op: 'remove', spi, direction });
     this.installed.delete(RecordingSaInstaller.key(spi, direction));
     this.usageBySa.delete(RecordingSaInstaller.key(spi, direction));
+  }
+
+  updateRemote(spi: number, remote: Endpoint): void {
+    const sa = this.installed.get(RecordingSaInstaller.key(spi, 'out'));
+    if (sa) sa.remote = remote;
+    this.calls.push({ op: 'update-remote', spi, remote });
   }
 
   usage(spi: number, direction: SaDirection): SaUsage | undefined {
