@@ -63,11 +63,21 @@ export interface Route {
 interface TrieNode {
   /** Prefix bits (masked to cidr). */
   bits: Uint8Array;
+  /**
+   * The same bits as big-endian 32-bit words (int32, so they stay small integers inside the
+   * node object): lookups compare these and never touch `bits`, one memory access per node.
+   */
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
   cidr: number;
   zero: TrieNode | null;
   one: TrieNode | null;
   /** Routes of exactly this prefix, best first; empty for a fork node. */
   routes: Route[];
+  /** routes[0] or null, kept in the node itself so a lookup step touches one object. */
+  top: Route | null;
 }
 
 /** Identity of a route within the table: prefix + source + target. */
@@ -117,7 +127,7 @@ class FamilyTrie {
     const cidr = p.length;
     const fresh = (): TrieNode => {
       this.prefixes++;
-      return { bits: key.slice(), cidr, zero: null, one: null, routes: [] };
+      return makeNode(key.slice(), cidr);
     };
     // parent === null means the slot is the root
     let parent: TrieNode | null = null;
@@ -155,7 +165,7 @@ class FamilyTrie {
     }
     const forkBits = key.slice();
     maskBits(forkBits, common);
-    const fork: TrieNode = { bits: forkBits, cidr: common, zero: null, one: null, routes: [] };
+    const fork = makeNode(forkBits, common);
     if (bitAt(node.bits, 0, common) === 0) {
       fork.zero = node;
       fork.one = n;
@@ -197,15 +207,22 @@ class FamilyTrie {
     }
   }
 
-  /** Longest-prefix match of the address at addr[off ..]. */
+  /** Longest-prefix match of the address at addr[off ..] (4 or 16 bytes per maxBits). */
   lookup(addr: Uint8Array, off: number): Route | undefined {
+    const a0 = word(addr, off);
+    const six = this.maxBits === 128;
+    const a1 = six ? word(addr, off + 4) : 0;
+    const a2 = six ? word(addr, off + 8) : 0;
+    const a3 = six ? word(addr, off + 12) : 0;
     let best: Route | undefined;
     let node = this.root;
     while (node !== null) {
-      if (commonBits(node.bits, addr, off, node.cidr) < node.cidr) break;
-      if (node.routes.length > 0) best = node.routes[0];
-      if (node.cidr === this.maxBits) break;
-      node = bitAt(addr, off, node.cidr) === 0 ? node.zero : node.one;
+      const c = node.cidr;
+      if (!prefixMatches(node, c, a0, a1, a2, a3)) break;
+      if (node.top !== null) best = node.top;
+      if (c === this.maxBits) break;
+      const w = c < 32 ? a0 : c < 64 ? a1 : c < 96 ? a2 : a3;
+      node = ((w >>> (31 - (c & 31))) & 1) === 0 ? node.zero : node.one;
     }
     return best;
   }
@@ -220,6 +237,42 @@ class FamilyTrie {
       if (n.zero) stack.push(n.zero);
     }
   }
+}
+
+function word(b: Uint8Array, off: number): number {
+  return (b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!;
+}
+
+function makeNode(bits: Uint8Array, cidr: number): TrieNode {
+  const n = bits.length;
+  return {
+    bits,
+    w0: word(bits, 0),
+    w1: n > 4 ? word(bits, 4) : 0,
+    w2: n > 4 ? word(bits, 8) : 0,
+    w3: n > 4 ? word(bits, 12) : 0,
+    cidr,
+    zero: null,
+    one: null,
+    routes: [],
+    top: null,
+  };
+}
+
+/** Whether the address words a0..a3 lie inside the node's prefix of length c. */
+function prefixMatches(node: TrieNode, c: number, a0: number, a1: number, a2: number, a3: number): boolean {
+  if (c === 0) return true;
+  if (c < 32) return ((a0 ^ node.w0) & (-1 << (32 - c))) === 0;
+  if (a0 !== node.w0) return false;
+  if (c === 32) return true;
+  if (c < 64) return ((a1 ^ node.w1) & (-1 << (64 - c))) === 0;
+  if (a1 !== node.w1) return false;
+  if (c === 64) return true;
+  if (c < 96) return ((a2 ^ node.w2) & (-1 << (96 - c))) === 0;
+  if (a2 !== node.w2) return false;
+  if (c === 96) return true;
+  if (c < 128) return ((a3 ^ node.w3) & (-1 << (128 - c))) === 0;
+  return a3 === node.w3;
 }
 
 function maskBits(bytes: Uint8Array, length: number): void {
@@ -262,6 +315,7 @@ export class RouteTable {
     const i = node.routes.findIndex((r) => r.source === route.source && nextHopKey(r.target) === key);
     if (i >= 0) {
       node.routes.splice(i, 1);
+      node.top = node.routes[0] ?? null;
       this.count--;
     }
     this.insertSorted(node, route);
@@ -333,6 +387,7 @@ export class RouteTable {
     if (!found) return 0;
     const before = found.node.routes.length;
     found.node.routes = found.node.routes.filter((r) => !pred(r));
+    found.node.top = found.node.routes[0] ?? null;
     const removed = before - found.node.routes.length;
     this.count -= removed;
     if (removed > 0) trie.prune(found.node, found.path);
@@ -343,6 +398,7 @@ export class RouteTable {
     let i = node.routes.length;
     while (i > 0 && compareRoutes(route, node.routes[i - 1]!) < 0) i--;
     node.routes.splice(i, 0, route);
+    node.top = node.routes[0]!;
     this.count++;
   }
 
