@@ -156,8 +156,8 @@ export class Session implements ShellSession {
     this.redactions = [];
     let exit = false;
     let exitCode = 0;
-    const sig = this.combine(signal);
-    const out: Out = { write: (b) => sink.write(b), sink, signal: sig };
+    const joined = this.combine(signal);
+    const out: Out = { write: (b) => sink.write(b), sink, signal: joined.signal };
     try {
       const { segments } = tokenize(line);
       for (const seg of segments) {
@@ -173,6 +173,7 @@ export class Session implements ShellSession {
       sink.write({ kind: 'error', code, message: (err as Error).message });
       exitCode = ExitCode[code];
     } finally {
+      joined.dispose();
       if (record && line.trim() !== '' && !line.trimStart().startsWith('#')) this.record(line);
     }
     return { exitCode, exit };
@@ -190,14 +191,21 @@ export class Session implements ShellSession {
     this.redactions.push([t.start, t.end]);
   }
 
-  private combine(signal: AbortSignal | undefined): AbortSignal | undefined {
-    if (!signal) return undefined;
+  /** The caller's signal joined with the session's lifetime; dispose() removes the listeners. */
+  private combine(signal: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
+    if (!signal) return { signal: undefined, dispose: () => undefined };
     const c = new AbortController();
     const abort = () => c.abort();
     if (signal.aborted || this.lifetime.signal.aborted) c.abort();
     signal.addEventListener('abort', abort, { once: true });
     this.lifetime.signal.addEventListener('abort', abort, { once: true });
-    return c.signal;
+    return {
+      signal: c.signal,
+      dispose: () => {
+        signal.removeEventListener('abort', abort);
+        this.lifetime.signal.removeEventListener('abort', abort);
+      },
+    };
   }
 
   async runSegment(tokens: Token[], out: Out): Promise<void | 'exit'> {
@@ -307,6 +315,16 @@ export class Session implements ShellSession {
 
   /** Parses `KEY... [values... | {Col} value ...]` of a row edit. */
   rowArgs(t: TableNode, path: string, rest: Token[], verb: string): { keys: string[]; values: Map<string, CellInput> } {
+    try {
+      return this.parseRowArgs(t, path, rest, verb);
+    } catch (err) {
+      // A malformed line on a table with secrets: mask every value in the history, to be safe.
+      if (t.columns.some((c) => c.type.kind === 'secret')) rest.slice(t.keys.length).forEach((x) => this.redact(x));
+      throw err;
+    }
+  }
+
+  private parseRowArgs(t: TableNode, path: string, rest: Token[], verb: string): { keys: string[]; values: Map<string, CellInput> } {
     const k = t.keys.length;
     if (rest.length < k || rest.slice(0, k).some((x) => x.column)) throw new ShellSyntaxError(`${verb}: ${path} rows need the key ${t.keys.join(' ')} first`);
     const keys = rest.slice(0, k).map((x) => x.text);
@@ -649,9 +667,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       const target = s.editTarget(args, 'set');
       if (target.node.kind === 'param') {
         const node = target.node;
+        if (node.type.kind === 'secret') target.rest.forEach((t) => s.redact(t));
         if (target.rest.length !== 1) throw new ShellSyntaxError(target.rest.length ? `set: one value for ${target.path} (quote values with blanks)` : `set: ${target.path} needs a value (set ${node.name} ? shows the possible values)`);
         const v = target.rest[0]!;
-        if (node.type.kind === 'secret') s.redact(v);
         if (isKeep(v)) return;
         await s.edit((d) => void setParam(s.router.schema, d, target.path, v.text));
         return;

@@ -256,6 +256,11 @@ test('secrets never appear in ls, show, readconfig, compare, trace, history, log
     for (const secret of [PW, PSK, DSN, 'DbPa55']) assert.ok(!all.includes(secret), `${secret} leaked`);
     assert.match(all, /Password +Access[\s\S]*root +yes +\* +admin/);
     assert.ok(sh.s.history().some((l) => l.includes('set root yes * admin')), 'history masks the secret');
+    // Even malformed lines are masked when they touch secrets.
+    await sh.run(`set /Setup/Config/Users root {Pasword} ${PW}`);
+    await sh.run(`set /Setup/VPN/Site-Directory/MySQL-DSN ${PSK} extra`);
+    assert.ok(!sh.s.history().join('\n').includes(PW));
+    assert.ok(!sh.s.history().join('\n').includes(PSK));
     const file = readFileSync(join(h.dir, 'config.json'), 'utf8');
     assert.ok(!file.includes(PW), 'no plain password in the config file');
     assert.match(file, /\$argon2id\$/);
@@ -579,6 +584,23 @@ test('ls -r, ls -a, default, sysinfo, history', async () => {
     assert.match(hist.text, /^ +1 +ls -r \/Setup\/VPN\/IKEv2\/Mesh$/m);
     assert.equal(sh.s.history().length, 8);
   } finally {
+    h.cleanup();
+  }
+});
+
+test('many commands with a signal leave no listeners behind (no leak warnings)', async () => {
+  const h = await harness();
+  const warnings: string[] = [];
+  const onWarn = (w: Error) => warnings.push(w.name);
+  process.on('warning', onWarn);
+  try {
+    const sh = h.session();
+    const ac = new AbortController();
+    for (let i = 0; i < 50; i++) assert.equal((await sh.run('ls /', ac.signal)).exitCode, 0);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off('warning', onWarn);
     h.cleanup();
   }
 });
