@@ -6,8 +6,8 @@
  * - reads come in batches: packets queued while the child is not reading arrive in one batch;
  * - at shutdown the addresses and routes are removed and the device disappears, also when
  *   the port is closed from inside its own batch callback;
- * - without privileges the open fails with the error that says what is missing, and
- *   openLanPort falls back to memory with that reason.
+ * - without privileges, or without /dev/net/tun, the open fails with the error that says what
+ *   is missing, and openLanPort falls back to memory with that reason.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -127,6 +127,27 @@ test('closing the port from inside the batch callback is safe', { skip: rootSkip
   } finally {
     await child.stop(2_000);
   }
+});
+
+test('without /dev/net/tun the open fails saying it is missing, and openLanPort falls back', { skip: rootSkip() }, async () => {
+  requireRoot();
+  const ns = await netns();
+  // a private mount namespace with an empty tmpfs over /dev/net: the host's /dev is untouched
+  const r = await run(
+    'ip',
+    [
+      'netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+      `mount -t tmpfs none /dev/net && exec "${process.execPath}" --import tsx "${PROBE}" mgp0`,
+    ],
+    30_000,
+  );
+  assert.equal(r.code, 0, `probe failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { open: Record<string, unknown>; auto: Record<string, unknown> };
+  assert.equal(out.open.ok, false);
+  assert.equal(out.open.errorName, 'TunUnavailableError');
+  assert.match(String(out.open.message), /\/dev\/net\/tun missing/);
+  assert.equal(out.auto.kind, 'memory');
+  assert.match(String(out.auto.fallbackReason), /\/dev\/net\/tun missing/);
 });
 
 test('a worker thread that exits with its TUN open leaves no device behind', { skip: rootSkip() }, async () => {
