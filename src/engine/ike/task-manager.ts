@@ -179,9 +179,11 @@ export class TaskManager {
     this.initiating.packet = undefined;
     if (isInit) this.sa.initResponse = raw;
     this.sa.onInbound();
+    // The exchange is complete: the next request uses the next ID (IKE_SA_INIT retries keep 0).
+    if (!isInit) this.initiating.mid++;
     const status = this.guard(() => task.process(msg));
     if (!this.sa.alive) return;
-    if (!isInit || status !== 'need-more') this.initiating.mid++;
+    if (isInit && status !== 'need-more') this.initiating.mid = 1;
     if (status === 'need-more') {
       this.sendRequest();
       return;
@@ -254,6 +256,30 @@ export class TaskManager {
       return 'failed';
     } finally {
       this.processing = outer;
+    }
+  }
+
+  /**
+   * Sends one request that expects no processing of its answer and is not retransmitted:
+   * the INFORMATIONAL { N(AUTHENTICATION_FAILED) } an initiator sends when the responder's
+   * AUTH does not verify, right before it forgets the SA (RFC 7296 section 2.21.2).
+   */
+  sendOneShot(exchangeType: number, payloads: Message['payloads']): void {
+    const msg = newMessage({
+      spiI: this.sa.spiI,
+      spiR: this.sa.spiR,
+      exchangeType,
+      initiator: this.sa.initiator,
+      response: false,
+      messageId: this.initiating.mid++,
+    });
+    msg.payloads.push(...payloads);
+    try {
+      const bytes = this.sa.encode(msg);
+      this.sa.ctx.trace?.('out', this.sa, msg);
+      this.sa.ctx.sendIke(this.sa, bytes);
+    } catch {
+      this.sa.count('encode-error');
     }
   }
 

@@ -27,16 +27,24 @@ test('wrong PSK: AUTHENTICATION_FAILED at both ends, nothing installed', () => {
 
 test('responder AUTH that does not verify: the initiator fails it locally', () => {
   const h = new TwoParty();
-  // The responder accepts anyone with its own (different) secret for a wildcard identity,
-  // so the initiator's AUTH fails at the responder... unless both keys match; here the
-  // responder knows the initiator's key under one config but signs with the same key:
-  // make the responder present an identity the initiator does not expect instead.
+  // The responder presents an identity the initiator does not expect.
   h.r.engine.addPeer(responderConfig({ localId: 'impostor.example' }));
   h.i.engine.addPeer(initiatorConfig());
-  h.settle();
+  h.step(); // IKE_SA_INIT -->
+  h.step(); // <-- IKE_SA_INIT
+  h.step(); // IKE_AUTH -->
+  h.step(); // <-- IKE_AUTH { IDr(impostor), AUTH }
   assert.equal(h.i.events['auth-failed']?.[0]?.side, 'local');
   assert.match(h.i.events['auth-failed']?.[0]?.detail ?? '', /identity/);
   assert.equal(h.i.engine.allSas().length, 0);
+  assert.equal(h.r.engine.allSas()[0]?.state, 'established');
+  // INFORMATIONAL { N(AUTHENTICATION_FAILED) } -->
+  const s = h.step();
+  assert.deepEqual(s.names, ['N(AUTH_FAILED)']);
+  assert.equal(s.message!.messageId, 2);
+  assert.equal(h.r.engine.allSas().length, 0, 'the responder drops the SA too');
+  assert.equal(h.r.events['auth-failed']?.[0]?.side, 'remote');
+  assert.equal(h.r.installer.list().length, 0);
 });
 
 test('no common proposal: NO_PROPOSAL_CHOSEN, the responder keeps no state', () => {

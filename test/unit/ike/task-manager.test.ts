@@ -39,9 +39,9 @@ test('message IDs: one exchange at a time; queued tasks wait; IDs count up per d
   h.settle();
   h.clock.advance(1); // the moved child delete runs as a job
   h.settle();
-  // child rekey (2), IKE rekey (3), old IKE SA delete (4); the queued child delete moved on
+  // child rekey (2), IKE rekey (3), old IKE SA delete (4), so 5 next; the queued child delete moved on
   assert.equal(sa.state, 'destroyed');
-  assert.equal(sa.tasks.messageIds.initiating, 4);
+  assert.equal(sa.tasks.messageIds.initiating, 5);
   const [fresh] = h.i.engine.allSas();
   assert.equal(fresh!.tasks.messageIds.initiating, 1, 'the old child was deleted on the new SA (ID 0)');
   assert.equal(fresh!.children.size, 1);

@@ -12,7 +12,7 @@ import { AuthMethod, ExchangeType, NotifyType, PayloadType, notifyTypeName } fro
 import type { IdPayload, Message } from '../codec/types.js';
 import type { ChildSa } from '../child-sa.js';
 import type { IkeSa } from '../ike-sa.js';
-import { addNotify, errorNotify, findNotify, first } from '../message.js';
+import { addNotify, errorNotify, findNotify, first, notifyPayload } from '../message.js';
 import { identityEquals, identityFromPayload, identityPayload, identityToString, type PeerConfig } from '../peer-config.js';
 import { acceptEspChoice, chooseEsp, espProposals } from '../proposal.js';
 import type { Task, TaskStatus } from '../task.js';
@@ -102,6 +102,8 @@ export class IkeAuthTask implements Task {
       const detail = !idOk ? `responder identity ${identity ? identityToString(identity) : '?'} is not the configured one` : 'responder AUTH does not verify with our pre-shared key';
       sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'local', detail });
       this.dropChild();
+      // Tell the responder, which considers the SA established (section 2.21.2).
+      sa.tasks.sendOneShot(ExchangeType.INFORMATIONAL, [notifyPayload(NotifyType.AUTHENTICATION_FAILED)]);
       sa.fail('auth-failed', detail);
       return 'failed';
     }

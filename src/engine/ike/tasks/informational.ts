@@ -5,7 +5,7 @@
  *  - HDR, SK { }                 -->  <--  HDR, SK { }            liveness check
  *  - notifies: error notifies are recorded as the SA's last error.
  */
-import { ExchangeType, NOTIFY_PRIVATE_STATUS_MAX, NOTIFY_PRIVATE_STATUS_MIN, PayloadType, ProtocolId, isErrorNotify, notifyTypeName } from '../constants.js';
+import { ExchangeType, NOTIFY_PRIVATE_STATUS_MAX, NOTIFY_PRIVATE_STATUS_MIN, NotifyType, PayloadType, ProtocolId, isErrorNotify, notifyTypeName } from '../constants.js';
 import type { Message, NotifyPayload, Payload } from '../codec/types.js';
 import type { ChildSa } from '../child-sa.js';
 import type { IkeSa } from '../ike-sa.js';
@@ -20,6 +20,7 @@ export class InformationalResponder implements Task {
   private deleteIke = false;
   private deleteChildren: ChildSa[] = [];
   private answer: Payload[] = [];
+  private authFailed = false;
 
   constructor(private readonly sa: IkeSa) {}
 
@@ -37,6 +38,12 @@ export class InformationalResponder implements Task {
     }
     const privateNotifies: NotifyPayload[] = [];
     for (const n of all(m, PayloadType.N)) {
+      if (n.notifyType === NotifyType.AUTHENTICATION_FAILED) {
+        // The initiator did not accept our AUTH: the SA is dead (RFC 7296 section 2.21.2).
+        this.authFailed = true;
+        sa.count('auth-failed-by-peer');
+        sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'remote', detail: 'peer sent AUTHENTICATION_FAILED' });
+      }
       if (isErrorNotify(n.notifyType)) sa.lastError = `peer sent ${notifyTypeName(n.notifyType)}`;
       else if (n.notifyType >= NOTIFY_PRIVATE_STATUS_MIN && n.notifyType <= NOTIFY_PRIVATE_STATUS_MAX) privateNotifies.push(n);
     }
@@ -66,6 +73,10 @@ export class InformationalResponder implements Task {
 
   completed(): void {
     const sa = this.sa;
+    if (this.authFailed && sa.alive) {
+      sa.fail('auth-failed', sa.lastError ?? 'peer sent AUTHENTICATION_FAILED');
+      return;
+    }
     if (this.deleteIke && sa.alive) sa.destroy(sa.state === 'rekeyed' ? 'rekeyed' : 'deleted-by-peer');
   }
 }
