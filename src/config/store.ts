@@ -143,7 +143,13 @@ export class ConfigStore {
     if (existsSync(file)) loaded = ConfigStore.readFile(file, opts.schema);
     const store = new ConfigStore(opts.schema, file, opts.clock, opts.events, loaded, defaultConfig(opts.schema, opts.initialValues));
     chmodSync(file, 0o600);
-    if (loaded?.pendingConfirm) store.recoverPendingConfirm();
+    if (loaded?.pendingConfirm) {
+      try {
+        store.recoverPendingConfirm();
+      } catch (err) {
+        throw new ConfigFileError(file, `an unconfirmed commit could not be rolled back (${(err as Error).message})`, { cause: err });
+      }
+    }
     return store;
   }
 
