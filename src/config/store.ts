@@ -142,7 +142,6 @@ export class ConfigStore {
     let loaded: FileShape | undefined;
     if (existsSync(file)) loaded = ConfigStore.readFile(file, opts.schema);
     const store = new ConfigStore(opts.schema, file, opts.clock, opts.events, loaded, defaultConfig(opts.schema, opts.initialValues));
-    chmodSync(file, 0o600);
     if (loaded?.pendingConfirm) {
       try {
         store.recoverPendingConfirm();
@@ -150,6 +149,7 @@ export class ConfigStore {
         throw new ConfigFileError(file, `an unconfirmed commit could not be rolled back (${(err as Error).message})`, { cause: err });
       }
     }
+    chmodSync(file, 0o600);
     return store;
   }
 
