@@ -9,6 +9,7 @@ import {
   parseSiteIdentity,
   siteToRecord,
   validateSiteRecord,
+  type DirectoryMasks,
   type SiteRecord,
 } from '../../../src/engine/sites/site.js';
 
@@ -49,7 +50,7 @@ test('every problem of a row is returned with its column', () => {
 });
 
 test('network: mask per family, host bits, missing length, family without a mask', () => {
-  const net = (network: string, m = masks) => {
+  const net = (network: string, m: DirectoryMasks = masks) => {
     const v = validateSiteRecord({ ...good, network }, m);
     return 'problems' in v ? v.problems[0]!.problem : formatPrefix(v.site.network);
   };
