@@ -19,7 +19,9 @@ export type DownReason =
   | 'rekeyed'
   | 'replaced-by-initial-contact'
   | 'protocol-error'
-  | 'engine-stopped';
+  | 'engine-stopped'
+  /** Both ends initiated at once; the IKE SA with the lowest nonce was deleted (kept: the other). */
+  | 'duplicate';
 
 export interface IkeSaRef {
   /** Engine-unique id of the IKE SA (for logs and `show ike`). */

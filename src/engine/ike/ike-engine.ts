@@ -24,7 +24,7 @@ import type { Message, NotifyPayload, Payload } from './codec/types.js';
 import { IkeConfigError } from './errors.js';
 import { TypedEmitter, type DownReason, type IkeEventMap } from './events.js';
 import { IkeSa, type IkeCounters, type IkeSaContext, type IkeSaInit, type IkeSaState } from './ike-sa.js';
-import { bytesEqual, concatBytes, findNotify, first, notifyPayload, spi64Bytes } from './message.js';
+import { bytesEqual, compareBytes, concatBytes, findNotify, first, notifyPayload, spi64Bytes } from './message.js';
 import { identityEquals, identityToString, resolvePeerConfig, type Identity, type PeerConfig, type PeerConfigInput } from './peer-config.js';
 import { espSuiteName, type IkeProposalSpec } from './proposal.js';
 import { RecordingSaInstaller, type SaInstaller } from './sa-installer.js';
@@ -138,7 +138,7 @@ export interface IkeEngineSnapshot {
   counters: Record<string, number>;
 }
 
-const NO_RECONNECT: ReadonlySet<DownReason> = new Set<DownReason>(['peer-removed', 'engine-stopped', 'rekeyed', 'idle', 'replaced-by-initial-contact']);
+const NO_RECONNECT: ReadonlySet<DownReason> = new Set<DownReason>(['peer-removed', 'engine-stopped', 'rekeyed', 'idle', 'replaced-by-initial-contact', 'duplicate', 'deleted-locally']);
 const PEER_UNREACHABLE: ReadonlySet<DownReason> = new Set<DownReason>(['timeout', 'dpd-timeout']);
 const COOKIE_VERSION = 1;
 
@@ -353,6 +353,30 @@ export class IkeEngine {
     peer.reconnectTimer?.cancel();
     peer.reconnectTimer = undefined;
     if (peer.config.shortHoldMs > 0) this.armIdleCheck(sa, peer.config.shortHoldMs);
+    // Our own attempt that the peer never answered is moot now (the peer holds no state for it).
+    const own = peer.initiated;
+    if (own && own !== sa && own.state === 'connecting' && !own.hasKeys) {
+      this.count('attempt-superseded');
+      own.destroy('duplicate');
+    }
+    this.resolveDuplicates(peer, sa);
+  }
+
+  /**
+   * Both ends initiated at once (role 'both'): two IKE SAs for one peer. Both ends decide
+   * alike: the SA whose lowest nonce is the lower one goes, deleted by its initiator.
+   */
+  private resolveDuplicates(peer: Peer, sa: IkeSa): void {
+    const same = (a: IkeSa, b: IkeSa) =>
+      a.remoteIdentity && b.remoteIdentity ? identityEquals(a.remoteIdentity, b.remoteIdentity) : a.remote.address === b.remote.address;
+    for (const other of peer.sas) {
+      if (other === sa || other.state !== 'established' || !same(other, sa)) continue;
+      const low = (x: IkeSa) => (compareBytes(x.nonceI!, x.nonceR!) <= 0 ? x.nonceI! : x.nonceR!);
+      const loser = compareBytes(low(sa), low(other)) < 0 ? sa : other;
+      this.count('duplicate-sa');
+      if (loser.initiator) loser.queueIkeDelete('duplicate');
+      return;
+    }
   }
 
   private onRekeyed(old: IkeSa, successor: IkeSa): void {
@@ -373,10 +397,10 @@ export class IkeEngine {
     if (!peer) return;
     peer.sas.delete(sa);
     if (sa.lastError && reason !== 'rekeyed') peer.lastError = sa.lastError;
-    if (peer.initiated !== sa) return;
-    peer.initiated = undefined;
+    if (peer.initiated === sa) peer.initiated = undefined;
+    // Reconnect when the peer is ours to initiate and this was its last SA.
+    if ([...peer.sas].some((s) => s.alive && s.state !== 'deleting')) return;
     if (peer.removed || this.stopped || NO_RECONNECT.has(reason) || !this.initiates(peer.config)) return;
-    if (reason === 'deleted-locally') return;
     peer.failures++;
     const cfg = peer.config;
     let delay: number;
@@ -411,6 +435,9 @@ export class IkeEngine {
   private onInitialContact(sa: IkeSa): void {
     for (const other of this.allSas()) {
       if (other === sa || other.config?.name !== sa.config?.name) continue;
+      // Only SAs that were up before this one started are stale; one that is being built
+      // right now is a simultaneous attempt (handled by resolveDuplicates).
+      if (other.state !== 'established' || other.establishedAt > sa.createdAt) continue;
       const sameId = other.remoteIdentity && sa.remoteIdentity ? identityEquals(other.remoteIdentity, sa.remoteIdentity) : other.remote.address === sa.remote.address;
       if (!sameId) continue;
       this.count('initial-contact-replaced');

@@ -122,3 +122,40 @@ test('snapshot: show vpn / show ike fields', () => {
   assert.equal(snap.counters['rx-ike'], 2);
   void responderConfig;
 });
+
+test('both ends initiate at once (role both): one IKE SA survives, the other is deleted', () => {
+  const h = new TwoParty();
+  h.r.engine.addPeer(responderConfig({ role: 'both', remoteGateways: ['198.51.100.10'] }));
+  h.i.engine.addPeer(initiatorConfig({ role: 'both' }));
+  assert.equal(h.inFlight, 2, 'both sent IKE_SA_INIT');
+  h.settle();
+  const iSas = h.i.engine.allSas();
+  const rSas = h.r.engine.allSas();
+  assert.equal(iSas.length, 1);
+  assert.equal(rSas.length, 1);
+  assert.equal(iSas[0]!.spiI, rSas[0]!.spiI);
+  assert.equal(iSas[0]!.children.size, 1);
+  assert.equal(h.i.installer.list().length, 2);
+  assert.equal(h.r.installer.list().length, 2);
+  assert.equal((h.i.engine.counters['duplicate-sa'] ?? 0) + (h.r.engine.counters['duplicate-sa'] ?? 0), 2);
+  // No reconnect storm afterwards.
+  h.clock.advance(120_000);
+  h.settle();
+  assert.equal(h.i.engine.allSas().length, 1);
+  assert.equal(h.r.engine.allSas().length, 1);
+});
+
+test('a responder SA of a peer this end may initiate to is rebuilt from here when it dies', () => {
+  const h = new TwoParty();
+  h.r.engine.addPeer(responderConfig({ role: 'both', remoteGateways: ['198.51.100.10'] }));
+  h.settle();
+  // The initiator side came up first (the responder side's own attempt was answered by nobody yet).
+  h.i.engine.addPeer(initiatorConfig());
+  h.settle();
+  assert.equal(h.r.engine.allSas().length, 1);
+  h.i.engine.removePeer('hub');
+  h.settle();
+  assert.equal(h.r.events['ike-down']?.at(-1)?.reason, 'deleted-by-peer');
+  const retry = h.r.events['peer-retry']?.at(-1);
+  assert.ok(retry, 'the responder side schedules its own attempt');
+});
