@@ -12,6 +12,11 @@ export interface Resolved {
   node: AnyNode | MenuNode;
 }
 
+/** Shortens user input quoted in a message. */
+export function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+}
+
 /** Picks among names: exact (case-insensitive) first, then a unique prefix. */
 export function matchName<T extends { name: string }>(items: readonly T[], word: string, what: string, where?: string): T {
   const low = word.toLowerCase();
@@ -20,7 +25,7 @@ export function matchName<T extends { name: string }>(items: readonly T[], word:
   const pre = items.filter((x) => x.name.toLowerCase().startsWith(low));
   if (pre.length === 1) return pre[0]!;
   if (pre.length > 1) throw new AmbiguousError(word, pre.map((x) => x.name), where ? `${what} in ${where}` : what);
-  throw new NotFoundError(`no ${what} '${word.length > 40 ? `${word.slice(0, 40)}...` : word}'${where ? ` in ${where}` : ''}`);
+  throw new NotFoundError(`no ${what} '${clip(word)}'${where ? ` in ${where}` : ''}`);
 }
 
 export function parentPath(path: string): string {
@@ -43,12 +48,12 @@ export function resolvePath(schema: Schema, cwd: string, input: string): Resolve
       continue;
     }
     const node = schema.node(path);
-    if (!node || node.kind !== 'menu') throw new NotFoundError(`${path} is not a menu: cannot resolve '${el}' under it`);
+    if (!node || node.kind !== 'menu') throw new NotFoundError(`${path} is not a menu: cannot resolve '${clip(el)}' under it`);
     let child;
     try {
       child = matchName(node.children, el, 'element', path);
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundError(`no '${el}' under ${path}`);
+      if (err instanceof NotFoundError) throw new NotFoundError(`no '${clip(el)}' under ${path}`);
       throw err;
     }
     path = joinPath(path, child.name);

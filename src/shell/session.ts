@@ -30,7 +30,7 @@ import { formatTime, RouterError, type Access, type Router } from '../router/ind
 import { PRODUCT, VERSION } from '../version.js';
 import { ExitCode, type Completion, type ExecuteOptions, type ExecuteResult, type OutputBlock, type OutputSink, type ShellSession, type Cell } from './session-api.js';
 import { AmbiguousError, exitCodeOf, PermissionError, ShellSyntaxError } from './errors.js';
-import { joinPath, matchName, resolvePath } from './paths.js';
+import { clip, joinPath, matchName, resolvePath } from './paths.js';
 import { tokenize, type Token } from './tokenizer.js';
 import { completeLine } from './complete.js';
 
@@ -344,7 +344,7 @@ export class Session implements ShellSession {
         i++;
         named = true;
       } else {
-        if (named) throw new ShellSyntaxError(`${verb}: positional value '${tok.text}' after {Column} pairs`);
+        if (named) throw new ShellSyntaxError(`${verb}: positional value '${clip(tok.text)}' after {Column} pairs`);
         col = nonKey[pos++];
         if (!col) throw new ShellSyntaxError(`${verb}: too many values: ${path} has ${nonKey.length} column(s) besides the key (${nonKey.map((c) => c.name).join(' ')})`);
         val = tok;
@@ -610,14 +610,14 @@ function columnHelpText(path: string, col: { name: string; help: string; type: P
 // ---- the commands ---------------------------------------------------------------------------
 
 function parseIntArg(t: Token | undefined, what: string, min: number, max: number): number {
-  if (!t || !/^[0-9]{1,9}$/.test(t.text)) throw new ShellSyntaxError(`${what}: expected a number ${min}..${max}${t ? `, got '${t.text}'` : ''}`);
+  if (!t || !/^[0-9]{1,9}$/.test(t.text)) throw new ShellSyntaxError(`${what}: expected a number ${min}..${max}${t ? `, got '${clip(t.text)}'` : ''}`);
   const n = Number(t.text);
   if (n < min || n > max) throw new ShellSyntaxError(`${what}: ${n} is out of range ${min}..${max}`);
   return n;
 }
 
 function noArgs(name: string, args: Token[]): void {
-  if (args.length) throw new ShellSyntaxError(`${name}: unexpected argument '${args[0]!.text}'`);
+  if (args.length) throw new ShellSyntaxError(`${name}: unexpected argument '${clip(args[0]!.text)}'`);
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -796,7 +796,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         return;
       }
       const op = args[0]!.text;
-      if (!['+', '-', '#'].includes(op)) throw new ShellSyntaxError(`trace: expected + - or # before the topics, got '${op}'`);
+      if (!['+', '-', '#'].includes(op)) throw new ShellSyntaxError(`trace: expected + - or # before the topics, got '${clip(op)}'`);
       if (args.length < 2) throw new ShellSyntaxError(`trace ${op}: which topic? (trace lists them)`);
       const names = args.slice(1).flatMap((a) => (isKeep(a) ? topics.map((t) => t.name) : [matchName(topics, a.text, 'trace topic').name]));
       const states: Cell[][] = [];
@@ -819,7 +819,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       let withSecrets = false;
       for (const a of args) {
         if (a.text === '--with-secrets') withSecrets = true;
-        else throw new ShellSyntaxError(`readconfig: unknown option '${a.text}'`);
+        else throw new ShellSyntaxError(`readconfig: unknown option '${clip(a.text)}'`);
       }
       if (withSecrets) s.requireAdmin('readconfig --with-secrets');
       const header = [`# ${PRODUCT} ${VERSION} configuration of ${s.router.name}, commit ${s.router.runningSeq()}`];
@@ -865,7 +865,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     modifies: false,
     run(s, args) {
       const discard = args.length === 1 && 'discard'.startsWith(args[0]!.text.toLowerCase()) && args[0]!.text.length > 0;
-      if (args.length && !discard) throw new ShellSyntaxError(`exit: unexpected argument '${args[0]!.text}'`);
+      if (args.length && !discard) throw new ShellSyntaxError(`exit: unexpected argument '${clip(args[0]!.text)}'`);
       if (s.candidate?.dirty && !discard) throw new RouterError('uncommitted changes in the candidate: commit, discard, or exit discard');
       s.candidate = undefined;
       return 'exit';
@@ -1039,7 +1039,7 @@ export function resolveCommand(word: string): CommandSpec {
   const specs = [...new Set(pre.map((p) => p.spec))];
   if (specs.length === 1 && low.length > 0) return specs[0]!;
   if (specs.length > 1) throw new AmbiguousError(word, pre.map((p) => p.name).sort(), 'command');
-  throw new ShellSyntaxError(`unknown command '${word.length > 40 ? `${word.slice(0, 40)}...` : word}' (? lists the commands)`);
+  throw new ShellSyntaxError(`unknown command '${clip(word)}' (? lists the commands)`);
 }
 
 /** Every command name and alias, for completion. */

@@ -455,6 +455,12 @@ test('bad input: random lines never throw out of execute; failures come as one e
     const garbage = await sh.run(Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x5b, 0x41, 0xc3]).toString('latin1'));
     assert.equal(garbage.exitCode, ExitCode.syntax);
     assert.equal((await sh.run('x'.repeat(70_000))).exitCode, ExitCode.syntax);
+    // No error echoes a huge word back.
+    for (const line of [`cd /${'a'.repeat(10_000)}`, `ls -r ${'b'.repeat(10_000)}`, `rollback ${'9'.repeat(10_000)}`, `sysinfo ${'c'.repeat(10_000)}`, `trace ${'+'.repeat(10_000)} x`, `set /Setup/VPN/IKEv2/Peers HQ {Type} hub ${'d'.repeat(10_000)}`]) {
+      const r = await sh.run(line);
+      assert.notEqual(r.exitCode, 0, line.slice(0, 30));
+      assert.ok(r.text.length < 400, `${line.slice(0, 30)}: ${r.text.length} characters`);
+    }
   } finally {
     h.cleanup();
   }
