@@ -29,10 +29,11 @@ import { identityEquals, identityToString, resolvePeerConfig, type Identity, typ
 import { espSuiteName, type IkeProposalSpec } from './proposal.js';
 import { RecordingSaInstaller, type SaInstaller } from './sa-installer.js';
 import { SpiAllocator } from './spi-allocator.js';
+import { ChildCreateTask } from './tasks/child-create.js';
 import { IkeAuthTask } from './tasks/ike-auth.js';
 import { IkeInitTask } from './tasks/ike-init.js';
 import { InformationalTask } from './tasks/informational.js';
-import { tsToString } from './traffic-selector.js';
+import { tsFromCidr, tsToString } from './traffic-selector.js';
 
 export interface IkeEngineOptions {
   clock: Clock;
@@ -297,6 +298,35 @@ export class IkeEngine {
     if (!sa || sa.state !== 'established') return false;
     sa.queue(new InformationalTask(sa, payloads, onResponse, onFailure));
     return true;
+  }
+
+  /**
+   * Negotiates an additional child SA on an established IKE SA (CREATE_CHILD_SA without
+   * REKEY_SA), with the peer config's selectors or the ones given (as CIDR text).
+   */
+  createChild(ikeId: number, selectors?: { localTs: string[]; remoteTs: string[] }): boolean {
+    const sa = this.allSas().find((s) => s.ikeId === ikeId);
+    if (!sa || sa.state !== 'established') return false;
+    const ts = selectors ? { localTs: selectors.localTs.map(tsFromCidr), remoteTs: selectors.remoteTs.map(tsFromCidr) } : undefined;
+    sa.queue(new ChildCreateTask(sa, true, undefined, ts));
+    return true;
+  }
+
+  /**
+   * The data path reports an ESP SA limit (packets, bytes, sequence numbers): 'soft' rekeys
+   * the child SA, 'hard' deletes it. `spi` is either of the child's SPIs.
+   */
+  onEspLimit(spi: number, kind: 'soft' | 'hard'): boolean {
+    for (const sa of this.allSas()) {
+      const child = sa.childByInSpi(spi) ?? sa.childByOutSpi(spi);
+      if (!child) continue;
+      this.count(`esp-limit-${kind}`);
+      if (kind === 'soft') {
+        if (child.state === 'installed' && sa.state === 'established') sa.queueChildRekey(child);
+      } else sa.queueChildDelete(child, 'lifetime-expired');
+      return true;
+    }
+    return false;
   }
 
   peerNames(): string[] {

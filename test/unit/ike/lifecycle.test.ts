@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TwoParty, initiatorConfig, responderConfig } from './harness.js';
 import type { IkeSa } from '../../../src/engine/ike/ike-sa.js';
+import { tsToString } from '../../../src/engine/ike/traffic-selector.js';
 
 function childOf(sa: IkeSa) {
   const c = [...sa.children.values()].filter((x) => x.state === 'installed');
@@ -259,3 +260,39 @@ test('simultaneous IKE rekey: one new IKE SA survives at both ends with the chil
   h.settle();
   assert.equal(childOf(iSas[0]!).state, 'installed');
 });
+
+test('an additional child SA: CREATE_CHILD_SA { SA, Ni, TSi, TSr }, narrowed by the responder', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  assert.equal(h.i.engine.createChild(sa.ikeId, { localTs: ['10.1.5.0/24'], remoteTs: ['10.0.0.0/8'] }), true);
+  // CREATE_CHILD_SA { SA, Ni, TSi, TSr } -->
+  assert.deepEqual(h.step().names, ['SA', 'Nonce', 'TSi', 'TSr']);
+  // <-- CREATE_CHILD_SA { SA, Nr, TSi, TSr }
+  assert.deepEqual(h.step().names, ['SA', 'Nonce', 'TSi', 'TSr']);
+  assert.equal(sa.children.size, 2);
+  assert.equal(peer.children.size, 2);
+  const added = [...sa.children.values()].at(-1)!;
+  assert.deepEqual(IkeSaTs(added.remoteTs), ['10.0.0.0/16'], 'narrowed to the responder policy');
+  assert.deepEqual(IkeSaTs(added.localTs), ['10.1.5.0/24']);
+  assert.equal(h.i.installer.list().length, 4);
+  assert.equal(h.i.events['child-up']?.length, 2);
+});
+
+test('ESP limits from the data path: soft rekeys, hard deletes', () => {
+  const h = new TwoParty();
+  const { sa } = h.establish();
+  const c = childOf(sa);
+  assert.equal(h.i.engine.onEspLimit(c.spiOut, 'soft'), true);
+  h.settle();
+  assert.equal(c.state, 'deleted');
+  const n = childOf(sa);
+  assert.equal(h.i.engine.onEspLimit(n.spiIn, 'hard'), true);
+  h.settle();
+  assert.equal(sa.children.size, 0);
+  assert.equal(h.i.events['child-down']?.[0]?.reason, 'lifetime-expired');
+  assert.equal(h.i.engine.onEspLimit(12345, 'soft'), false);
+});
+
+function IkeSaTs(ts: { startAddress: string; endAddress: string; family: 4 | 6; ipProtocol: number; startPort: number; endPort: number }[]): string[] {
+  return ts.map((t) => tsToString(t));
+}

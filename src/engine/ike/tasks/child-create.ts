@@ -21,7 +21,7 @@ import type { IkeSa } from '../ike-sa.js';
 import { addNotify, compareBytes, errorNotify, findNotify, first, notifyPayload } from '../message.js';
 import { acceptEspChoice, chooseEsp, espProposals, spiFromBytes, spiToBytes } from '../proposal.js';
 import type { Task, TaskStatus } from '../task.js';
-import { narrowTs, tsSubset, tsToWire } from '../traffic-selector.js';
+import { narrowTs, tsSubset, tsToWire, type TrafficSelector } from '../traffic-selector.js';
 import { readTs } from './ike-auth.js';
 import { ChildDeleteTask } from './child-delete.js';
 import { group16, newDh, newNonce } from './util.js';
@@ -46,6 +46,8 @@ export class ChildCreateTask implements Task {
     readonly initiator: boolean,
     /** Initiator: the child to rekey; undefined creates a new child with the config's selectors. */
     readonly child?: ChildSa,
+    /** Initiator, new child: selectors other than the config's (narrowed by the responder). */
+    private readonly selectors?: { localTs: TrafficSelector[]; remoteTs: TrafficSelector[] },
   ) {
     this.type = child ? 'child-rekey' : 'child-create';
   }
@@ -67,8 +69,8 @@ export class ChildCreateTask implements Task {
     if (old && (old.state !== 'installed' || sa.children.get(old.childId) !== old)) return 'failed';
     const nc = sa.newChild();
     nc.initiatedByUs = true;
-    nc.localTs = old ? old.localTs : cfg.localTs;
-    nc.remoteTs = old ? old.remoteTs : cfg.remoteTs;
+    nc.localTs = old ? old.localTs : this.selectors?.localTs ?? cfg.localTs;
+    nc.remoteTs = old ? old.remoteTs : this.selectors?.remoteTs ?? cfg.remoteTs;
     this.newChild = nc;
     const pfsGroup = cfg.espProposals[0]!.dh[0];
     if (old) {
