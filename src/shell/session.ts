@@ -1032,6 +1032,7 @@ const COMMAND_NAMES = COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map
 
 /** Finds a command by name or unambiguous abbreviation (aliases of one command do not clash). */
 export function resolveCommand(word: string): CommandSpec {
+  if (word === '') throw new ShellSyntaxError('empty command word');
   const low = word.toLowerCase();
   const exact = COMMAND_NAMES.find((c) => c.name === low);
   if (exact) return exact.spec;
