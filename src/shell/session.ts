@@ -211,6 +211,8 @@ export class Session implements ShellSession {
   async runSegment(tokens: Token[], out: Out): Promise<void | 'exit'> {
     const q = tokens.findIndex((t) => !t.quoted && t.text.endsWith('?'));
     if (q >= 0) {
+      // A help request in the middle of a set/add line may hold a secret: keep it out of the history.
+      if (q > 1 && /^(se|a)/i.test(tokens[0]!.text)) tokens.slice(2).forEach((t) => this.redact(t));
       for (const b of this.contextHelp(tokens.slice(0, q), tokens[q]!.text.slice(0, -1))) out.write(b);
       return;
     }

@@ -259,6 +259,7 @@ test('secrets never appear in ls, show, readconfig, compare, trace, history, log
     // Even malformed lines are masked when they touch secrets.
     await sh.run(`set /Setup/Config/Users root {Pasword} ${PW}`);
     await sh.run(`set /Setup/VPN/Site-Directory/MySQL-DSN ${PSK} extra`);
+    await sh.run(`set /Setup/Config/Users root yes ${PW} ?`);
     assert.ok(!sh.s.history().join('\n').includes(PW));
     assert.ok(!sh.s.history().join('\n').includes(PSK));
     const file = readFileSync(join(h.dir, 'config.json'), 'utf8');
