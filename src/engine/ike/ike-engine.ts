@@ -25,7 +25,7 @@ import { IkeConfigError } from './errors.js';
 import { TypedEmitter, type DownReason, type IkeEventMap } from './events.js';
 import { IkeSa, type IkeCounters, type IkeSaContext, type IkeSaInit, type IkeSaState } from './ike-sa.js';
 import { bytesEqual, compareBytes, concatBytes, findNotify, first, notifyPayload, spi64Bytes } from './message.js';
-import { identityEquals, identityToString, resolvePeerConfig, type Identity, type PeerConfig, type PeerConfigInput } from './peer-config.js';
+import { identityEquals, identityPayload, identityToString, resolvePeerConfig, type Identity, type PeerConfig, type PeerConfigInput } from './peer-config.js';
 import { espSuiteName, type IkeProposalSpec } from './proposal.js';
 import { RecordingSaInstaller, type SaInstaller } from './sa-installer.js';
 import { SpiAllocator } from './spi-allocator.js';
@@ -162,6 +162,9 @@ export class IkeEngine {
   private readonly bySpiI = new Map<string, IkeSa>();
   private readonly halfOpen = new Set<IkeSa>();
   private readonly saPeer = new Map<IkeSa, Peer>();
+  /** Established SAs by peer config and remote identity (INITIAL_CONTACT, duplicates). */
+  private readonly byIdentity = new Map<string, Set<IkeSa>>();
+  private readonly identityKeyOf = new Map<IkeSa, string>();
   private readonly cookieSecret: Uint8Array;
   private readonly ctx: IkeSaContext;
   private stopped = false;
@@ -389,18 +392,17 @@ export class IkeEngine {
       this.count('attempt-superseded');
       own.destroy('duplicate');
     }
-    this.resolveDuplicates(peer, sa);
+    this.resolveDuplicates(sa);
+    this.indexIdentity(sa);
   }
 
   /**
    * Both ends initiated at once (role 'both'): two IKE SAs for one peer. Both ends decide
    * alike: the SA whose lowest nonce is the lower one goes, deleted by its initiator.
    */
-  private resolveDuplicates(peer: Peer, sa: IkeSa): void {
-    const same = (a: IkeSa, b: IkeSa) =>
-      a.remoteIdentity && b.remoteIdentity ? identityEquals(a.remoteIdentity, b.remoteIdentity) : a.remote.address === b.remote.address;
-    for (const other of peer.sas) {
-      if (other === sa || other.state !== 'established' || !same(other, sa)) continue;
+  private resolveDuplicates(sa: IkeSa): void {
+    for (const other of this.byIdentity.get(this.identityKey(sa)) ?? []) {
+      if (other === sa || other.state !== 'established') continue;
       const low = (x: IkeSa) => (compareBytes(x.nonceI!, x.nonceR!) <= 0 ? x.nonceI! : x.nonceR!);
       const loser = compareBytes(low(sa), low(other)) < 0 ? sa : other;
       this.count('duplicate-sa');
@@ -415,6 +417,8 @@ export class IkeEngine {
     peer.sas.add(successor);
     this.saPeer.set(successor, peer);
     if (peer.initiated === old) peer.initiated = successor;
+    this.unindexIdentity(old);
+    this.indexIdentity(successor);
     if (peer.config.shortHoldMs > 0) this.armIdleCheck(successor, peer.config.shortHoldMs);
   }
 
@@ -422,6 +426,7 @@ export class IkeEngine {
     if (this.sas.get(sa.localSpi) === sa) this.sas.delete(sa.localSpi);
     this.bySpiI.delete(this.initKey(sa.spiI, sa.remote));
     this.halfOpen.delete(sa);
+    this.unindexIdentity(sa);
     const peer = this.saPeer.get(sa);
     this.saPeer.delete(sa);
     if (!peer) return;
@@ -462,14 +467,35 @@ export class IkeEngine {
     return Math.max(0, Math.round(base + jitter));
   }
 
+  /** Peer config name and the remote identity in wire form (or the remote address without one). */
+  private identityKey(sa: IkeSa): string {
+    const id = sa.remoteIdentity;
+    const who = id ? `${id.type}:${id.type === 'fqdn' || id.type === 'user-fqdn' ? id.value.toLowerCase() : Buffer.from(identityPayload(id).data).toString('hex')}` : `addr:${sa.remote.address}`;
+    return `${sa.config?.name ?? '?'}|${who}`;
+  }
+
+  private indexIdentity(sa: IkeSa): void {
+    const key = this.identityKey(sa);
+    this.identityKeyOf.set(sa, key);
+    let set = this.byIdentity.get(key);
+    if (!set) this.byIdentity.set(key, (set = new Set()));
+    set.add(sa);
+  }
+
+  private unindexIdentity(sa: IkeSa): void {
+    const key = this.identityKeyOf.get(sa);
+    if (key === undefined) return;
+    this.identityKeyOf.delete(sa);
+    const set = this.byIdentity.get(key);
+    set?.delete(sa);
+    if (set && set.size === 0) this.byIdentity.delete(key);
+  }
+
   private onInitialContact(sa: IkeSa): void {
-    for (const other of this.allSas()) {
-      if (other === sa || other.config?.name !== sa.config?.name) continue;
+    for (const other of [...(this.byIdentity.get(this.identityKey(sa)) ?? [])]) {
       // Only SAs that were up before this one started are stale; one that is being built
       // right now is a simultaneous attempt (handled by resolveDuplicates).
-      if (other.state !== 'established' || other.establishedAt > sa.createdAt) continue;
-      const sameId = other.remoteIdentity && sa.remoteIdentity ? identityEquals(other.remoteIdentity, sa.remoteIdentity) : other.remote.address === sa.remote.address;
-      if (!sameId) continue;
+      if (other === sa || other.state !== 'established' || other.establishedAt > sa.createdAt) continue;
       this.count('initial-contact-replaced');
       other.destroy('replaced-by-initial-contact');
     }
