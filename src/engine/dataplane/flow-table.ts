@@ -69,8 +69,9 @@ export class Flow {
   /** TCP FIN seen from A / from B. */
   finA = false;
   finB = false;
-  /** @internal hash chain and LRU links */
+  /** @internal hash chain, LRU list and links */
   hash: number;
+  lru: LruList | null = null;
   nextInBucket: Flow | null = null;
   prev: Flow | null = null;
   next: Flow | null = null;
@@ -144,7 +145,9 @@ export interface FlowTableCounters {
   unkeyed: number;
 }
 
-class LruList {
+/** @internal One LRU list per flow class; all its flows share one timeout. */
+export class LruList {
+  constructor(readonly cls: FlowClass) {}
   head: Flow | null = null;
   tail: Flow | null = null;
   size = 0;
@@ -176,11 +179,11 @@ export class FlowTable {
   private readonly clock: Clock;
   private readonly buckets = new Map<number, Flow>();
   private readonly lists: Record<FlowClass, LruList> = {
-    tcp: new LruList(),
-    'tcp-closing': new LruList(),
-    udp: new LruList(),
-    icmp: new LruList(),
-    other: new LruList(),
+    tcp: new LruList('tcp'),
+    'tcp-closing': new LruList('tcp-closing'),
+    udp: new LruList('udp'),
+    icmp: new LruList('icmp'),
+    other: new LruList('other'),
   };
   private nextId = 1;
   private readonly stats: FlowTableCounters = { flows: 0, created: 0, expired: 0, evicted: 0, unkeyed: 0 };
@@ -205,20 +208,20 @@ export class FlowTable {
   /**
    * Accounts one packet (already parsed) to its flow, creating the flow with `pathIfNew` when
    * there is none. Returns the flow, or undefined when the packet cannot be keyed (a later
-   * fragment: its ports are not in it). `bytes` defaults to the IP total length.
+   * fragment: its ports are not in it). `bytes` defaults to the IP total length; `now` to the
+   * clock (a caller handling a batch reads the clock once and passes it).
    */
-  track(buf: Uint8Array, p: ParsedPacket, pathIfNew?: PathId, bytes = p.totalLength): Flow | undefined {
+  track(buf: Uint8Array, p: ParsedPacket, pathIfNew?: PathId, bytes = p.totalLength, now = this.clock.now()): Flow | undefined {
     if (p.version === 0 || p.isLaterFragment) {
       this.stats.unkeyed++;
       return undefined;
     }
-    const now = this.clock.now();
     let flow = this.find(buf, p);
     const fromA = this.lastFromA;
     if (flow === undefined) {
       flow = this.create(buf, p, fromA, now, pathIfNew);
     } else {
-      this.lists[flow.flowClass].unlink(flow);
+      flow.lru!.unlink(flow);
     }
     flow.lastSeen = now;
     if (fromA) {
@@ -241,7 +244,9 @@ export class FlowTable {
         flow.finA = flow.finB = false;
       }
     }
-    this.lists[flow.flowClass].push(flow);
+    const list = flow.lru!.cls === flow.flowClass ? flow.lru! : this.lists[flow.flowClass];
+    flow.lru = list;
+    list.push(flow);
     return flow;
   }
 
@@ -292,7 +297,8 @@ export class FlowTable {
 
   /** Removes one flow. */
   remove(flow: Flow): void {
-    this.lists[flow.flowClass].unlink(flow);
+    flow.lru!.unlink(flow);
+    flow.lru = null;
     let cur: Flow | null = this.buckets.get(flow.hash) ?? null;
     if (cur === flow) {
       if (flow.nextInBucket) this.buckets.set(flow.hash, flow.nextInBucket);
@@ -438,6 +444,7 @@ export class FlowTable {
       cls,
     );
     f.path = path;
+    f.lru = this.lists[cls];
     f.nextInBucket = this.buckets.get(h) ?? null;
     this.buckets.set(h, f);
     this.stats.flows++;

@@ -81,8 +81,12 @@ export class Forwarder implements InboundSink {
   trace: ((t: ForwardTrace) => void) | undefined;
   private readonly o: ForwarderOptions;
   private readonly lans = new Map<string, LanPort>();
+  /** Flow path ids of the LAN ports ('lan:<name>'), built once instead of per packet. */
+  private readonly lanPathIds = new Map<LanPort, string>();
   private primaryLan: LanPort | undefined;
   private readonly parsed = new ParsedPacket();
+  /** The clock read once per batch (undefined outside a batch). */
+  private batchNow: number | undefined;
   private tokens: number;
   private tokensAt: number;
   private readonly ratePerMs: number;
@@ -110,13 +114,19 @@ export class Forwarder implements InboundSink {
   /** Attaches a LAN port: its received batches are forwarded; the first port is the primary one. */
   attachLan(port: LanPort): void {
     this.lans.set(port.name, port);
+    this.lanPathIds.set(port, `lan:${port.name}`);
     this.primaryLan ??= port;
     port.onReceive((batch) => this.fromLanBatch(port.name, batch));
   }
 
   fromLanBatch(portName: string, batch: PacketBatch): void {
     const ingress: Ingress = { kind: 'lan', port: portName };
-    for (let i = 0; i < batch.count; i++) this.forward(ingress, batch.data, batch.offsets[i]!, batch.lengths[i]!, batch.headroom);
+    this.batchNow = this.o.clock.now();
+    try {
+      for (let i = 0; i < batch.count; i++) this.forward(ingress, batch.data, batch.offsets[i]!, batch.lengths[i]!, batch.headroom);
+    } finally {
+      this.batchNow = undefined;
+    }
   }
 
   /** A packet from the LAN side (single packet form; batches use fromLanBatch). */
@@ -184,7 +194,7 @@ export class Forwarder implements InboundSink {
       if (pktLen > mtu && (p.version === 6 || p.dontFragment))
         return this.dropWithIcmp(ingress, data, p, 'too-big', 'packet-too-big', route, mtu);
       this.clamp(data, p, mtu);
-      this.o.flows.track(data, p, t.id);
+      this.o.flows.track(data, p, t.id, pktLen, this.batchNow ?? this.o.clock.now());
       if (!this.o.tunnels.send(t.id, data, off, pktLen, headroom)) return this.drop(ingress, p, 'tunnel-send-failed', data, route);
       this.counters.toTunnel++;
       const hairpin = ingress.kind === 'sa';
@@ -202,7 +212,8 @@ export class Forwarder implements InboundSink {
       const mtu = this.o.tunnels.innerMtu(ingress.id);
       if (mtu !== undefined) this.clamp(data, p, mtu);
     }
-    this.o.flows.track(data, p, ingress.kind === 'sa' ? ingress.id : `lan:${port.name}`);
+    const path = ingress.kind === 'sa' ? ingress.id : (this.lanPathIds.get(port) ?? `lan:${port.name}`);
+    this.o.flows.track(data, p, path, pktLen, this.batchNow ?? this.o.clock.now());
     if (!port.sendAt(data, off, pktLen)) return this.drop(ingress, p, 'lan-send-failed', data, route);
     this.counters.toLan++;
     if (this.trace) this.emit(ingress, data, p, route, { kind: 'lan', port: port.name });
