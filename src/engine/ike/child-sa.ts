@@ -71,6 +71,8 @@ export class ChildSa {
   /** The usage counters when it was last looked at (short hold / DPD inactivity). */
   lastUsage: { in: SaUsage; out: SaUsage } = { in: { bytes: 0, packets: 0 }, out: { bytes: 0, packets: 0 } };
   lastActivity = 0;
+  /** The IKE SA that owns it now (changes on an IKE rekey); undefined once deleted. */
+  owner: { queueChildRekey(c: ChildSa): void; readonly state: string } | undefined;
   /** Whether this end initiated the exchange that created the child. */
   initiatedByUs = false;
 

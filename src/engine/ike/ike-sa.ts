@@ -290,6 +290,7 @@ export class IkeSa {
 
   newChild(): ChildSa {
     const child = new ChildSa(this.ctx.spis.allocateEsp(), (c, from, to) => this.onChildState(c, from, to));
+    child.owner = this;
     this.children.set(child.childId, child);
     return child;
   }
@@ -356,6 +357,7 @@ export class IkeSa {
       if (child.spiOut !== 0) this.ctx.installer.remove(child.spiOut, 'out');
     }
     child.setState('deleted');
+    child.owner = undefined;
     this.children.delete(child.childId);
     this.ctx.spis.releaseEsp(child.spiIn);
     if (wasInstalled && reason !== 'rekeyed') this.ctx.events.emit('child-down', { ...this.childRef(child), reason });
@@ -365,6 +367,7 @@ export class IkeSa {
   discardChild(child: ChildSa): void {
     child.cancelTimers();
     if (child.state !== 'deleted') child.setState('deleted');
+    child.owner = undefined;
     this.children.delete(child.childId);
     this.ctx.spis.releaseEsp(child.spiIn);
   }
@@ -380,6 +383,7 @@ export class IkeSa {
 
   private adoptChild(c: ChildSa): void {
     this.children.set(c.childId, c);
+    c.owner = this;
     c.onState = (x, from, to) => this.onChildState(x, from, to);
     if (c.active) this.scheduleChildTimers(c, c.rekeyAt, c.expireAt);
   }

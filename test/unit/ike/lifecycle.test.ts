@@ -296,3 +296,29 @@ test('ESP limits from the data path: soft rekeys, hard deletes', () => {
 function IkeSaTs(ts: { startAddress: string; endAddress: string; family: 4 | 6; ipProtocol: number; startPort: number; endPort: number }[]): string[] {
   return ts.map((t) => tsToString(t));
 }
+
+test('IKE rekey and child rekey crossing: both refused with TEMPORARY_FAILURE, both retried apart and done', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  const c = childOf(sa);
+  peer.queueIkeRekey();
+  sa.queueChildRekey(c);
+  // CREATE_CHILD_SA { SA, Ni, KEi } <-- and --> CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } cross;
+  // each end has an exchange of its own in flight and answers N(TEMPORARY_FAILURE) (RFC 7296 2.25).
+  h.settle();
+  assert.equal(h.i.engine.counters['child-rekey-refused'], 1);
+  assert.equal(h.r.engine.counters['ike-rekey-failed'], 1);
+  assert.equal(c.state, 'installed', 'old child still in service');
+  assert.equal(sa.state, 'established');
+  const done = () => (c.state as string) === 'deleted' && (peer.state as string) === 'destroyed';
+  for (let t = 0; t < 20 && !done(); t++) {
+    h.clock.advance(1_000);
+    h.settle();
+  }
+  assert.ok(done(), 'child rekeyed and IKE SA rekeyed');
+  const [fresh] = h.i.engine.allSas();
+  assert.equal(h.i.engine.allSas().length, 1);
+  assert.equal(childOf(fresh!).state, 'installed');
+  assert.equal(h.r.engine.allSas()[0]!.children.size, 1);
+  assert.equal(h.i.installer.list().length, 2);
+});

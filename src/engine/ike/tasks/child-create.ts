@@ -26,8 +26,12 @@ import { readTs } from './ike-auth.js';
 import { ChildDeleteTask } from './child-delete.js';
 import { group16, newDh, newNonce } from './util.js';
 
-/** Wait before retrying a rekey that the peer answered with TEMPORARY_FAILURE. */
+/** Wait before retrying a rekey that the peer answered with TEMPORARY_FAILURE: 10 s +/- 5 s, so two retrying ends drift apart. */
 export const REKEY_RETRY_MS = 10_000;
+
+export function retryDelay(sa: IkeSa): number {
+  return Math.round(REKEY_RETRY_MS / 2 + (sa.ctx.random.bytes(1)[0]! / 255) * REKEY_RETRY_MS);
+}
 
 export class ChildCreateTask implements Task {
   readonly type: 'child-create' | 'child-rekey';
@@ -102,7 +106,12 @@ export class ChildCreateTask implements Task {
       sa.count(`${this.type}-refused`);
       sa.discardChild(nc);
       if (old && old.state === 'rekeying') old.setState('installed');
-      if (old && err?.notifyType === NotifyType.TEMPORARY_FAILURE) sa.setTimer(REKEY_RETRY_MS, () => sa.queueChildRekey(old));
+      if (old && err?.notifyType === NotifyType.TEMPORARY_FAILURE) {
+        // Retry on whichever IKE SA owns the child by then (an IKE rekey may be under way).
+        sa.ctx.clock.setTimer(retryDelay(sa), () => {
+          if (old.state === 'installed' && old.owner?.state === 'established') old.owner.queueChildRekey(old);
+        });
+      }
       if (old && err?.notifyType === NotifyType.CHILD_SA_NOT_FOUND) sa.removeChild(old, 'deleted-by-peer');
       return 'failed';
     }

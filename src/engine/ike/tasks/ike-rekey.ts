@@ -18,12 +18,11 @@ import type { IkeSa } from '../ike-sa.js';
 import { addNotify, compareBytes, errorNotify, first, spi64Bytes, spi64FromBytes } from '../message.js';
 import { acceptIkeChoice, chooseIke, ikeProposals, type IkeSuite } from '../proposal.js';
 import type { Task, TaskStatus } from '../task.js';
-import { ChildCreateTask } from './child-create.js';
+import { ChildCreateTask, retryDelay } from './child-create.js';
 import { ChildDeleteTask } from './child-delete.js';
 import { IkeDeleteTask } from './ike-delete.js';
 import { group16, newDh, newNonce } from './util.js';
 
-export const IKE_REKEY_RETRY_MS = 10_000;
 
 export class IkeRekeyTask implements Task {
   readonly type = 'ike-rekey' as const;
@@ -78,7 +77,7 @@ export class IkeRekeyTask implements Task {
         completeRekey(sa, c.newSa, false);
         return 'failed';
       }
-      sa.setTimer(IKE_REKEY_RETRY_MS, () => sa.queueIkeRekey());
+      sa.setTimer(retryDelay(sa), () => sa.queueIkeRekey());
     }
     return 'failed';
   }
