@@ -8,6 +8,9 @@
  *   if (!o.ok) { count(o.reason); ... }
  *   const v = checkPayloadRules(o.message, o.message.exchangeType, o.message.response);
  *
+ * Decoded payload fields are copies; only `message.sealed.raw` references the datagram, so
+ * call openMessage() before the receive buffer is reused.
+ *
  * Send path:
  *   encodeMessage({ spiI, spiR, exchangeType, initiator, response, messageId,
  *                   payloads: [], encrypted: [idi, auth, sa, tsi, tsr] },
