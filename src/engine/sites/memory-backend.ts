@@ -113,9 +113,7 @@ export class MemorySiteBackend implements SiteDirectoryBackend {
     const snapshot = { byName: new Map(this.byName), byNetwork: new Map(this.byNetwork), byIdentity: new Map(this.byIdentity) };
     const collector = new RejectionCollector(options.maxReported ?? DEFAULT_MAX_REPORTED);
     const seen = new Map<string, number>();
-    let rows = 0;
-    let inserted = 0;
-    let updated = 0;
+    const counts = { rows: 0, inserted: 0, updated: 0 };
     let deleted = 0;
     if (options.replace) {
       deleted = this.byName.size;
@@ -124,8 +122,42 @@ export class MemorySiteBackend implements SiteDirectoryBackend {
       this.byIdentity.clear();
     }
     const stamp = this.now();
+    const restore = (): void => {
+      this.byName = snapshot.byName;
+      this.byNetwork = snapshot.byNetwork;
+      this.byIdentity = snapshot.byIdentity;
+    };
+    try {
+      await this.importEntries(entries, collector, seen, stamp, counts);
+    } catch (e) {
+      restore();
+      throw e;
+    }
+    const { rows, inserted, updated } = counts;
+    const committed = !((options.mode ?? 'all-or-nothing') === 'all-or-nothing' && collector.rejectedRows > 0);
+    if (!committed) restore();
+    return {
+      committed,
+      rows,
+      inserted: committed ? inserted : 0,
+      updated: committed ? updated : 0,
+      deleted: committed ? deleted : 0,
+      rejectedRows: collector.rejectedRows,
+      rejections: collector.rejections,
+      unreportedProblems: collector.unreported,
+      durationMs: performance.now() - t0,
+    };
+  }
+
+  private async importEntries(
+    entries: AsyncIterable<ImportEntry> | Iterable<ImportEntry>,
+    collector: RejectionCollector,
+    seen: Map<string, number>,
+    stamp: number,
+    counts: { rows: number; inserted: number; updated: number },
+  ): Promise<void> {
     for await (const entry of entries) {
-      rows++;
+      counts.rows++;
       if ('problems' in entry) {
         collector.add(entry.line, entry.problems);
         continue;
@@ -139,31 +171,14 @@ export class MemorySiteBackend implements SiteDirectoryBackend {
       const existed = this.byName.has(entry.site.name);
       try {
         this.putSync(entry.site, stamp);
-        if (existed) updated++;
-        else inserted++;
+        if (existed) counts.updated++;
+        else counts.inserted++;
       } catch (e) {
         if (e instanceof SiteConflictError) collector.add(entry.line, [{ column: e.column, problem: `${e.column} is already used by another site` }]);
         else if (e instanceof SiteValidationError) collector.add(entry.line, e.problems);
         else throw e;
       }
     }
-    const committed = !((options.mode ?? 'all-or-nothing') === 'all-or-nothing' && collector.rejectedRows > 0);
-    if (!committed) {
-      this.byName = snapshot.byName;
-      this.byNetwork = snapshot.byNetwork;
-      this.byIdentity = snapshot.byIdentity;
-    }
-    return {
-      committed,
-      rows,
-      inserted: committed ? inserted : 0,
-      updated: committed ? updated : 0,
-      deleted: committed ? deleted : 0,
-      rejectedRows: collector.rejectedRows,
-      rejections: collector.rejections,
-      unreportedProblems: collector.unreported,
-      durationMs: performance.now() - t0,
-    };
   }
 
   async health(): Promise<BackendHealth> {

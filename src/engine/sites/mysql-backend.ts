@@ -31,6 +31,7 @@ import {
   SiteBackendError,
   SiteConflictError,
   SiteDirectoryConfigError,
+  SiteDirectoryError,
   SiteLookupTimeoutError,
   SiteMaskMismatchError,
   SiteValidationError,
@@ -474,6 +475,7 @@ export class MysqlSiteBackend implements SiteDirectoryBackend {
     } catch (e) {
       await q('ROLLBACK').catch(() => {});
       conn.destroy();
+      if (e instanceof SiteDirectoryError) throw e;
       throw new SiteBackendError(`import into ${this.where} failed: ${(e as Error).message}`, { cause: e });
     }
     // Rejections come from two places (validation and the database); report them in line order.

@@ -24,7 +24,7 @@ import {
   type SiteDirectoryBackend,
   type SitePage,
 } from './backend.js';
-import { SiteBackendError, SiteConflictError, SiteDirectoryConfigError, SiteMaskMismatchError, SiteValidationError } from './errors.js';
+import { SiteBackendError, SiteConflictError, SiteDirectoryConfigError, SiteDirectoryError, SiteMaskMismatchError, SiteValidationError } from './errors.js';
 import { rowToSite, SITE_SELECT_COLUMNS, siteParams, type SiteRow } from './rows.js';
 import { checkMasks, identityKey, siteToRecord, validateSiteRecord, type DirectoryMasks, type Site, type SiteInput } from './site.js';
 
@@ -308,6 +308,8 @@ export class SqliteSiteBackend implements SiteDirectoryBackend {
       }
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
+      // An error of the input (a CSV header, say) passes through as it is: nothing was imported.
+      if (e instanceof SiteDirectoryError) throw e;
       throw new SiteBackendError(`import into ${this.options.file} failed: ${(e as Error).message}`, { cause: e });
     } finally {
       if (db !== this.db) db.close();

@@ -11,7 +11,7 @@ import { RouteTable } from '../../../src/engine/dataplane/route-table.js';
 import type { ImportEntry, SiteDirectoryBackend } from '../../../src/engine/sites/backend.js';
 import { exportSitesCsv, importSitesCsv } from '../../../src/engine/sites/csv.js';
 import { DynamicRouteManager, type DynamicRoute } from '../../../src/engine/sites/dynamic-routes.js';
-import { SiteConflictError, SiteMaskMismatchError, SiteValidationError } from '../../../src/engine/sites/errors.js';
+import { SiteConflictError, SiteDirectoryError, SiteMaskMismatchError, SiteValidationError } from '../../../src/engine/sites/errors.js';
 import { validateSiteRecord, type DirectoryMasks, type SiteInput, type SiteRecord } from '../../../src/engine/sites/site.js';
 
 export interface ContractFixture {
@@ -190,6 +190,24 @@ export function backendContract(label: string, fx: ContractFixture): void {
       assert.equal(again.deleted, 600);
       assert.equal(again.inserted, 50);
       assert.equal(await b.count(), 50);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test(`${label}: an input that fails half way (a stream error) imports nothing and its error passes through`, async () => {
+    const b = await fx.fresh({ v4: 24 });
+    try {
+      await b.put(site(9000));
+      class InputBroke extends SiteDirectoryError {}
+      async function* rows(): AsyncGenerator<ImportEntry> {
+        yield* entries(0, 700);
+        throw new InputBroke('the file went away');
+      }
+      await assert.rejects(b.bulkImport(rows(), { mode: 'skip-invalid', replace: true }), (e: unknown) => e instanceof InputBroke);
+      assert.equal(await b.count(), 1);
+      assert.equal((await b.lookupByNetwork(addr(3))), undefined);
+      assert.ok(await b.get('site-09000'));
     } finally {
       await b.close();
     }
