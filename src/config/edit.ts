@@ -4,7 +4,7 @@
  */
 import { ConflictError, InvalidValueError, NotFoundError } from './errors.js';
 import { checkValue, contextFor } from './validate.js';
-import { columnOf, completeRow, findRowIndex, rowId, rowIndexCache, type ConfigData, type Row, type Schema } from './tree.js';
+import { columnOf, completeRow, findRowIndex, ownRows, rowId, rowIndexCache, type ConfigData, type Row, type Schema } from './tree.js';
 
 export { findRowIndex };
 
@@ -65,7 +65,7 @@ export function setRow(
     base[name] = checkValue(`${tablePath} ${name}`, col.type, input, ctx);
   }
   // Validated above: from here on nothing throws, so the draft changes in place.
-  const target = (draft.tables[tablePath] ??= rows);
+  const target = ownRows(draft, tablePath);
   if (idx >= 0) target[idx] = base;
   else {
     target.push(base);
@@ -80,15 +80,18 @@ export function deleteRows(schema: Schema, draft: ConfigData, tablePath: string,
   if (!t || !schema.isConfigPath(tablePath)) throw new NotFoundError(`no table ${tablePath}`);
   const rows = draft.tables[tablePath] ?? [];
   if (keyInputs === '*') {
-    draft.tables[tablePath] = [];
-    return rows.length;
+    const n = rows.length;
+    const target = ownRows(draft, tablePath);
+    target.length = 0;
+    rowIndexCache.delete(target);
+    return n;
   }
   const keys = canonicalKeys(schema, draft, tablePath, keyInputs);
   const idx = findRowIndex(t, rows, keys);
   if (idx < 0) throw new NotFoundError(`${tablePath}: no row ${keys.join(' ')}`);
-  rows.splice(idx, 1);
-  rowIndexCache.delete(rows);
-  draft.tables[tablePath] = rows;
+  const target = ownRows(draft, tablePath);
+  target.splice(idx, 1);
+  rowIndexCache.delete(target);
   return 1;
 }
 
@@ -104,7 +107,9 @@ export function resetPath(schema: Schema, draft: ConfigData, path: string): numb
   }
   for (const [p, t] of schema.tables) {
     if (schema.isConfigPath(p) && (p === path || p.startsWith(prefix))) {
-      draft.tables[p] = (t.defaultRows ?? []).map((r) => completeRow(t, r));
+      const rows = ownRows(draft, p);
+      rows.splice(0, rows.length, ...(t.defaultRows ?? []).map((r) => completeRow(t, r)));
+      rowIndexCache.delete(rows);
       n++;
     }
   }

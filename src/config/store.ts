@@ -376,7 +376,9 @@ export class ConfigStore {
       revisions: this.revs,
       pendingConfirm: this.pending ? { seq: this.pending.seq, deadline: this.pending.deadline.toISOString() } : null,
     };
-    this.conf.store = data as unknown as Record<string, unknown>;
+    // conf keeps its own `__internal__` key; giving it one spares conf re-reading and parsing
+    // the whole file before every write.
+    this.conf.store = { ...data, __internal__: {} } as unknown as Record<string, unknown>;
   }
 
   close(): void {
@@ -408,7 +410,7 @@ function changeListProblem(schema: Schema, raw: unknown): string | undefined {
     const t = typeof ch['table'] === 'string' ? schema.tables.get(ch['table']) : undefined;
     if (!t || !Array.isArray(ch['key']) || !ch['key'].every((k) => typeof k === 'string')) return `change ${i} malformed`;
     if (ch['kind'] === 'row-added' || ch['kind'] === 'row-removed') {
-      if (!isRow(t, ch['row'])) return `change ${i} malformed`;
+      if (!isRow(t, ch['row']) || typeof ch['index'] !== 'number') return `change ${i} malformed`;
     } else if (ch['kind'] === 'row-changed') {
       if (!isRow(t, ch['old']) || !isRow(t, ch['new']) || !Array.isArray(ch['columns'])) return `change ${i} malformed`;
     } else return `change ${i}: unknown kind`;

@@ -108,10 +108,40 @@ export function defaultConfig(schema: Schema = getSchema(), overrides: Record<st
   return { values, tables };
 }
 
-export function cloneConfig(c: ConfigData): ConfigData {
+/**
+ * Which tables of a config an edit may change in place. A deep clone owns all its tables; a
+ * shallow draft (`draftOf`) shares the row arrays of its base until an edit takes a table over
+ * (`ownRows`), so an edit of one row copies one table, not the whole config. Ownership belongs
+ * to one config object: a draft that became the running config hands nothing on to the next
+ * draft. Rows themselves are never mutated: an edit replaces the row object.
+ */
+const ownedTables = new WeakMap<ConfigData, Set<string>>();
+
+export function cloneConfig(c: Readonly<ConfigData>): ConfigData {
   const tables: Record<string, Row[]> = {};
   for (const [p, rows] of Object.entries(c.tables)) tables[p] = rows.map((r) => ({ ...r }));
-  return { values: { ...c.values }, tables };
+  const out = { values: { ...c.values }, tables };
+  ownedTables.set(out, new Set(Object.keys(tables)));
+  return out;
+}
+
+/** A cheap editable copy of `base`: values copied, tables shared until edited. */
+export function draftOf(base: Readonly<ConfigData>): ConfigData {
+  const out = { values: { ...base.values }, tables: { ...base.tables } };
+  ownedTables.set(out, new Set());
+  return out;
+}
+
+/** The rows of a table of `draft`, safe to change in place (copied first unless this draft owns them). */
+export function ownRows(draft: ConfigData, tablePath: string): Row[] {
+  let owned = ownedTables.get(draft);
+  if (!owned) ownedTables.set(draft, (owned = new Set()));
+  const rows = draft.tables[tablePath];
+  if (rows && owned.has(tablePath)) return rows;
+  const copy = rows ? rows.slice() : [];
+  owned.add(tablePath);
+  draft.tables[tablePath] = copy;
+  return copy;
 }
 
 export function rowsEqual(a: Row, b: Row): boolean {

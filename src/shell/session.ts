@@ -10,6 +10,7 @@ import {
   checkValue,
   cloneConfig,
   configScript,
+  draftOf,
   contextFor,
   deleteRows,
   diffConfigs,
@@ -298,7 +299,7 @@ export class Session implements ShellSession {
     }
     const base = this.router.running();
     const seq = this.router.runningSeq();
-    const draft = cloneConfig(base as ConfigData);
+    const draft = draftOf(base);
     fn(draft);
     await this.router.commit(draft, { user: this.user, base: { seq, config: base } });
   }

@@ -611,3 +611,40 @@ test('many commands with a signal leave no listeners behind (no leak warnings)',
     h.cleanup();
   }
 });
+
+test('edits never change a committed config in place: every edit is a new commit, older snapshots stay as they were', async () => {
+  const h = await harness();
+  try {
+    const sh = h.session();
+    const lines = [
+      'set /Setup/IP-Router/Routing-Table 10.0.0.0/24 0 HQ',
+      'set /Setup/IP-Router/Routing-Table 10.0.1.0/24 0 HQ',
+      'set /Setup/IP-Router/Routing-Table 10.0.1.0/24 0 * 5',
+      'add /Setup/IP-Router/Routing-Table 10.0.2.0/24 0 HQ',
+      'del /Setup/IP-Router/Routing-Table 10.0.0.0/24 0',
+      'default /Setup/IP-Router/Routing-Table',
+      'set /Setup/IP-Router/Routing-Table 10.0.3.0/24 0 HQ',
+      'del /Setup/IP-Router/Routing-Table *',
+      'set /Setup/Interfaces/LAN LAN-2',
+      'default /Setup/Interfaces/LAN',
+    ];
+    const snapshots: [object, string][] = [];
+    for (const line of lines) {
+      const before = h.router.running();
+      snapshots.push([before, JSON.stringify(before)]);
+      const seq = h.router.runningSeq();
+      const r = await sh.run(line);
+      assert.equal(r.exitCode, 0, `${line}: ${r.text}`);
+      assert.equal(h.router.runningSeq(), seq + 1, `${line} committed`);
+      for (const [obj, json] of snapshots) assert.equal(JSON.stringify(obj), json, `${line} changed an older config`);
+    }
+    // The history rebuilds every revision exactly.
+    for (let n = 0; n < snapshots.length; n++) {
+      const [obj, json] = snapshots[snapshots.length - 1 - n]!;
+      void obj;
+      assert.equal(JSON.stringify(h.router.revision(n + 1).config), json, `revision ${n + 1}`);
+    }
+  } finally {
+    h.cleanup();
+  }
+});
