@@ -43,7 +43,7 @@ async function openSession(configDir: string): Promise<{ session: UiSession; don
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw err;
   }
-  const { openLocalNode, localAdmin } = await import('./access/local-node.js');
+  const [{ openLocalNode }, { localAdmin }] = await Promise.all([import('./access/local-node.js'), import('./access/config-dir.js')]);
   const node = await openLocalNode(configDir);
   const session = node.openSession(localAdmin());
   return {
@@ -95,7 +95,7 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
   });
 
   const { resolve } = await import('node:path');
-  const { defaultConfigDir } = await import('./access/local-node.js');
+  const { defaultConfigDir } = await import('./access/config-dir.js');
   const configDir = resolve(values['config-dir'] ?? defaultConfigDir());
 
   const sub = positionals[0];
@@ -144,10 +144,14 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
     }
   }
 
+  // Interactive: raw mode at once, so keys typed during the start are not echoed and
+  // line-edited by the terminal; they wait in stdin for the prompt.
+  if (!lines) io.stdin.setRawMode?.(true);
   let opened;
   try {
     opened = await openSession(configDir);
   } catch (err) {
+    if (!lines) io.stdin.setRawMode?.(false);
     io.stderr.write(`meshgate: ${(err as Error).message}\n`);
     return 1;
   }
@@ -162,9 +166,20 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
       });
       return out.exitCode;
     }
-    const { loadInteractive } = await import('./ui/load.js');
-    const { runInteractive } = await loadInteractive();
-    await runInteractive(opened.session, io);
+    // The prompt appears at once; the line typed while Ink loads is handed over to it.
+    const { BootPrompt } = await import('./ui/boot-prompt.js');
+    const bootPrompt = new BootPrompt(io.stdin, io.stdout, opened.session.prompt());
+    bootPrompt.start();
+    // Ink loads after the prompt is up (loading both at once would only delay the prompt).
+    let mod;
+    try {
+      mod = await (await import('./ui/load.js')).loadInteractive();
+    } catch (err) {
+      bootPrompt.abandon();
+      throw err;
+    }
+    bootPrompt.hide();
+    await mod.runInteractive(opened.session, io, { boot: bootPrompt });
     return 0;
   } catch (err) {
     io.stderr.write(`meshgate: ${(err as Error).message}\n`);

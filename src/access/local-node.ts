@@ -3,28 +3,12 @@
  * access layer needs from it: shell sessions and the SSH authority (users, settings).
  */
 import { mkdirSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
 import { Router } from '../router/index.js';
 import type { ShellSession } from '../shell/session-api.js';
-import type { Access, SshAuthority, SshSettings, SshUser } from './ssh-server.js';
+import type { SshAuthority, SshSettings, SshUser } from './ssh-server.js';
+import type { Access } from './config-dir.js';
 
-/** conf's per-user directory for the project `meshgate` (env-paths with conf's `nodejs` suffix). */
-export function defaultConfigDir(): string {
-  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
-  return join(base, 'meshgate-nodejs');
-}
-
-/** The local admin: scripts and the console act as the OS user running meshgate, with admin rights. */
-export function localAdmin(): { name: string; access: Access } {
-  let name = 'admin';
-  try {
-    name = userInfo().username || name;
-  } catch {
-    /* no passwd entry (containers): keep 'admin' */
-  }
-  return { name, access: 'admin' };
-}
+export { defaultConfigDir, localAdmin } from './config-dir.js';
 
 type CreateShellSession = (opts: { router: Router; user: string; access: Access }) => ShellSession;
 

@@ -317,7 +317,7 @@ export class SshServer {
       const { runInteractive } = await loadInteractive({ forceColor: true });
       const gone = new AbortController();
       channel.once('close', () => gone.abort());
-      await runInteractive(session, tty, gone.signal);
+      await runInteractive(session, tty, { signal: gone.signal });
     } catch (err) {
       channel.stderr.write(`Error: ${(err as Error).message}\r\n`);
     } finally {

@@ -17,6 +17,7 @@ import {
   type LineEditorState,
 } from './use-line-editor-state.js';
 import { BlockView, clipBlocks } from './block-view.js';
+import type { BootSource } from './boot-prompt.js';
 import { sanitize } from './format.js';
 
 type ItemData =
@@ -27,6 +28,8 @@ type Item = ItemData & { id: number };
 
 export interface AppProps {
   session: UiSession;
+  /** The boot prompt: on mount its line is taken over and its queued keys replayed. */
+  boot?: BootSource;
   /** Called once when the session ends (exit command, Ctrl-D); the app unmounts itself. */
   onExit?: (reason: 'exit' | 'eof') => void;
 }
@@ -55,9 +58,11 @@ function useTerminalKeys(handler: (ev: KeyEvent) => void): void {
 }
 
 /** The editor state kept in a ref as well, so several keys in one input chunk see each other's effect. */
-function useLineEditor(): [LineEditorState, (a: LineEditorAction) => void, React.MutableRefObject<LineEditorState>] {
-  const ref = useRef<LineEditorState>(emptyLineEditor);
-  const [state, setState] = useState<LineEditorState>(emptyLineEditor);
+function useLineEditor(
+  initial: LineEditorState = emptyLineEditor,
+): [LineEditorState, (a: LineEditorAction) => void, React.MutableRefObject<LineEditorState>] {
+  const ref = useRef<LineEditorState>(initial);
+  const [state, setState] = useState<LineEditorState>(initial);
   const dispatch = useCallback((a: LineEditorAction) => {
     ref.current = lineEditorReducer(ref.current, a);
     setState(ref.current);
@@ -130,7 +135,7 @@ function ItemView({ item }: { item: Item }) {
   }
 }
 
-export function App({ session, onExit }: AppProps) {
+export function App({ session, onExit, boot }: AppProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
@@ -149,6 +154,7 @@ export function App({ session, onExit }: AppProps) {
   const [editor, dispatch, editorRef] = useLineEditor();
   const nextId = useRef(0);
   const runningRef = useRef<AbortController | null>(null);
+  const completingRef = useRef(false);
   const typeahead = useRef<KeyEvent[]>([]);
   const ended = useRef(false);
   const completionSeq = useRef(0);
@@ -189,6 +195,13 @@ export function App({ session, onExit }: AppProps) {
     [exit, onExit, session],
   );
 
+  /** Keys that arrived while a command or a completion was busy, in order. */
+  const drainTypeahead = useCallback(() => {
+    const pending = typeahead.current.splice(0);
+    // A replayed Enter or Tab makes the app busy again; the keys after it queue up anew.
+    for (const ev of pending) handleKeyRef.current(ev);
+  }, []);
+
   const runLine = useCallback(
     async (line: string) => {
       const controller = new AbortController();
@@ -219,20 +232,24 @@ export function App({ session, onExit }: AppProps) {
         return;
       }
       setPrompt(session.prompt());
-      const pending = typeahead.current.splice(0);
-      for (const ev of pending) handleKeyRef.current(ev);
+      drainTypeahead();
     },
-    [end, push, session, setPrompt],
+    [drainTypeahead, end, push, session, setPrompt],
   );
 
   const complete = useCallback(async () => {
     const { text, cursor } = editorRef.current;
     const seq = ++completionSeq.current;
     let result;
+    completingRef.current = true;
     try {
       result = await session.complete(text, cursor);
     } catch {
       return;
+    } finally {
+      completingRef.current = false;
+      // Keys typed after Tab apply to the completed line (deferred so the completion lands first).
+      queueMicrotask(drainTypeahead);
     }
     // A key pressed meanwhile makes the answer stale.
     if (seq !== completionSeq.current || editorRef.current.text !== text || editorRef.current.cursor !== cursor) return;
@@ -255,7 +272,7 @@ export function App({ session, onExit }: AppProps) {
       dispatch({ type: 'replace-range', from, to: cursor, text: prefix });
     }
     setCompletions(candidates);
-  }, [dispatch, editorRef, session]);
+  }, [dispatch, drainTypeahead, editorRef, session]);
 
   const handleKey = useCallback(
     (ev: KeyEvent) => {
@@ -264,6 +281,10 @@ export function App({ session, onExit }: AppProps) {
       if (runningRef.current) {
         if (command === 'session.interrupt') runningRef.current.abort();
         else typeahead.current.push(ev);
+        return;
+      }
+      if (completingRef.current) {
+        typeahead.current.push(ev);
         return;
       }
       if (command !== 'line.complete') {
@@ -334,6 +355,14 @@ export function App({ session, onExit }: AppProps) {
   const handleKeyRef = useRef(handleKey);
   handleKeyRef.current = handleKey;
   useTerminalKeys(handleKey);
+  // The line typed while the UI was loading, then the keys queued after it, in their order.
+  useEffect(() => {
+    if (!boot) return;
+    const h = boot.take();
+    dispatch({ type: 'load', state: h.editor });
+    for (const ev of h.pending) handleKeyRef.current(ev);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   const liveView = live ? clipBlocks(live, Math.max(3, size.rows - 3)) : null;
   const grid = completions ? completionGrid(completions, size.columns, Math.max(2, Math.floor(size.rows / 2))) : [];

@@ -6,6 +6,7 @@ import React from 'react';
 import { render } from 'ink';
 import { App } from './app.js';
 import type { UiSession } from './ui-session.js';
+import type { BootSource } from './boot-prompt.js';
 
 export interface TerminalStreams {
   stdin: NodeJS.ReadStream;
@@ -17,12 +18,14 @@ export interface TerminalStreams {
 export async function runInteractive(
   session: UiSession,
   streams: TerminalStreams,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; boot?: BootSource } = {},
 ): Promise<'exit' | 'eof' | 'gone'> {
+  const { signal, boot } = options;
   let reason: 'exit' | 'eof' | 'gone' = 'eof';
   const instance = render(
     <App
       session={session}
+      {...(boot ? { boot } : {})}
       onExit={(r) => {
         reason = r;
       }}

@@ -113,3 +113,17 @@ test('Ctrl-C clears the line; Ctrl-D on an empty line logs out', async (t) => {
   const name = execFileSync(BIN, ['--config-dir', dir, '-c', 'sysinfo'], { encoding: 'utf8' });
   assert.match(name, /NAME: meshgate/, 'the abandoned line never ran');
 });
+
+test('keys typed while the shell starts are neither lost nor reordered', async (t) => {
+  const dir = tempConfigDir(t);
+  const tm = tmuxDriver(t);
+  tm.start(`${BIN} --config-dir ${dir}`);
+  // No waiting for the prompt: the text, a Tab and Enter go in at once.
+  tm.type('sysi');
+  tm.keys('Tab', 'Enter');
+  tm.type('ls /Setup/Config/SSH');
+  tm.keys('Enter');
+  const s = await tm.waitFor((x) => /^Max-Auth-Tries/m.test(x), 'both commands ran');
+  assert.ok(s.indexOf('DEVICE: meshgate') < s.indexOf('Max-Auth-Tries'), 'in the order typed');
+  assert.match(s, /meshgate:\/> sysinfo/);
+});

@@ -190,3 +190,21 @@ test('clipBlocks keeps a live frame within the screen', () => {
   assert.equal((blocks[0] as { rows: unknown[] }).rows.length, 8);
   assert.equal(hidden, 42);
 });
+
+test('the line and the keys queued by the boot prompt are taken over on mount', async () => {
+  const session = new FakeSession();
+  const r = render(
+    <App
+      session={session}
+      boot={{
+        take: () => ({
+          editor: { text: 'sysin', cursor: 5, historyIndex: null, draft: '', killed: '' },
+          pending: [{ type: 'text', text: 'fo' }, { type: 'key', name: 'return' }],
+        }),
+      }}
+    />,
+  );
+  await until(() => strip(r.lastFrame()).includes('DEVICE: meshgate'), 'the queued Enter ran the handed-over line');
+  assert.deepEqual(session.lines, ['sysinfo']);
+  r.unmount();
+});
