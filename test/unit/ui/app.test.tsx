@@ -208,3 +208,18 @@ test('the line and the keys queued by the boot prompt are taken over on mount', 
   assert.deepEqual(session.lines, ['sysinfo']);
   r.unmount();
 });
+
+test('Tab then Enter in one burst: the completion lands before the line is submitted', async () => {
+  const session = new FakeSession();
+  const sync = session.complete.bind(session);
+  (session as unknown as { complete: (l: string, c: number) => Promise<Completion> }).complete = async (l, c) => {
+    await new Promise((r) => setTimeout(r, 30));
+    return sync(l, c);
+  };
+  const t = await setup(session);
+  await t.type('sy' + TAB + ENTER + 'ls');
+  await until(() => t.frame().includes('DEVICE: meshgate'), 'completed command ran');
+  assert.deepEqual(session.lines, ['sysinfo ']);
+  await until(() => promptLine(t.frame()) === 'hub:/> ls', 'keys after Enter kept');
+  t.r.unmount();
+});
