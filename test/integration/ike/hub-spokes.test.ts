@@ -213,3 +213,20 @@ test('removing and re-adding a peer live takes the tunnel down and up', () => {
   assert.ok(clock.advanceUntil(() => upCount(hub) === 1 && /^chacha20poly1305-prfsha512-x25519/.test(spoke.engine.snapshot().peers[0]!.proposal), 5_000, 5));
   assert.equal(hub.engine.allSas().length, 1);
 });
+
+test('IPv6 gateways and IPv6 plus IPv4 selectors', () => {
+  const clock = new FakeClock();
+  const net = new MemoryNetwork(clock, { defaultLink: { latencyMs: 5 } });
+  const hub = node(net, clock, '2001:db8::1');
+  hub.engine.addPeer({ name: 'spoke', role: 'responder', localId: 'hub.example', remoteId: 'spoke.example', psk: PSK, localTs: ['fd00:0::/48', '10.0.0.0/16'], remoteTs: ['fd00:1::/48', '10.1.0.0/16'] });
+  const spoke = node(net, clock, '2001:db8::2');
+  spoke.engine.addPeer({ name: 'hub', role: 'initiator', remoteGateways: ['[2001:db8::1]:4500'], localId: 'spoke.example', remoteId: 'hub.example', psk: PSK, localTs: ['fd00:1::/48', '10.1.0.0/16'], remoteTs: ['fd00::/16'] });
+  assert.ok(clock.advanceUntil(() => upCount(spoke) === 1, 5_000, 5));
+  const p = spoke.engine.snapshot().peers[0]!;
+  assert.equal(p.remoteGateway, '[2001:db8::1]:4500');
+  // TSi and TSr are narrowed each on its own (RFC 7296 section 2.9).
+  assert.deepEqual(p.localNetworks, ['fd00:1::/48', '10.1.0.0/16']);
+  assert.deepEqual(p.remoteNetworks, ['fd00::/48']);
+  assert.equal(spoke.engine.snapshot().ikeSas[0]!.natLocal, false);
+  assert.equal(hub.installer.list('out')[0]!.remote.address, '2001:db8::2');
+});
