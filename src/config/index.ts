@@ -7,3 +7,4 @@ export * from './diff.js';
 export * from './store.js';
 export * from './script.js';
 export { hashPassword, verifyPassword, maskSecret, isPasswordHash, SECRET_MASK } from './secrets.js';
+export * from './typed.js';
