@@ -17,7 +17,7 @@ import { defaultRandom, type Random } from '../crypto/random.js';
 import type { Endpoint, Transport } from '../net/types.js';
 import { endpointKey } from '../net/types.js';
 import { NAT_KEEPALIVE, classifyUdpPayload, frameIke } from '../net/udp-demux.js';
-import { ExchangeType, MESHGATE_VENDOR_ID, NotifyType, PayloadType } from './constants.js';
+import { ExchangeType, NotifyType, PayloadType } from './constants.js';
 import { decodeMessage, encodeMessage } from './codec/message.js';
 import { checkPayloadRules } from './codec/rules.js';
 import type { Message, NotifyPayload, Payload } from './codec/types.js';
@@ -184,7 +184,6 @@ export class IkeEngine {
       installer: this.installer,
       spis: this.spis,
       counters: this.counters,
-      vendorId: Uint8Array.from(MESHGATE_VENDOR_ID),
       sendIke: (sa, bytes) => engine.send(frameIke(bytes), sa.remote),
       responderIkeProposals: (remote) => engine.responderIkeProposals(remote),
       candidateConfigs: (id, remote) => engine.candidateConfigs(id, remote),

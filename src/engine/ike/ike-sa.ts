@@ -66,8 +66,6 @@ export interface IkeSaContext {
   readonly installer: SaInstaller;
   readonly spis: SpiAllocator;
   readonly counters: IkeCounters;
-  /** Our Vendor ID (meshgate's mesh extension). */
-  readonly vendorId: Uint8Array;
   /** Sends an encoded IKE message (no non-ESP marker) from the SA's local endpoint. */
   sendIke(sa: IkeSa, message: Uint8Array): void;
   /** Responder: the proposals acceptable for an IKE_SA_INIT from `remote`. */
