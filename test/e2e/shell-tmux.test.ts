@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ensureBuilt, tempConfigDir } from './shell-harness.js';
+import { BIN, ensureBuilt, runBin, startBin, tempConfigDir } from './shell-harness.js';
 
 before(() => ensureBuilt());
 
@@ -126,4 +126,24 @@ test('keys typed while the shell starts are neither lost nor reordered', async (
   const s = await tm.waitFor((x) => /^Max-Auth-Tries/m.test(x), 'both commands ran');
   assert.ok(s.indexOf('DEVICE: meshgate') < s.indexOf('Max-Auth-Tries'), 'in the order typed');
   assert.match(s, /meshgate:\/> sysinfo/);
+});
+
+test('the console on a running daemon sees another session\'s change, prompt included', async (t) => {
+  const dir = tempConfigDir(t);
+  const daemon = startBin(t, ['daemon', '--config-dir', dir]);
+  await daemon.waitFor(/ready/);
+  const tm = tmuxDriver(t);
+  tm.start(`${BIN} --config-dir ${dir}`);
+  await tm.waitFor((s) => /meshgate:\/>/.test(s), 'the prompt');
+  const other = await runBin(['--config-dir', dir, '-c', 'set /Setup/Name renamed-elsewhere']);
+  assert.equal(other.code, 0, other.stderr);
+  tm.type('sysinfo');
+  tm.keys('Enter');
+  const s = await tm.waitFor((x) => /^NAME: renamed-elsewhere/m.test(x) && /renamed-elsewhere:\/>\s*$/.test(x.trimEnd()), 'the change and the new prompt');
+  assert.match(s, /meshgate:\/> sysinfo/, 'the line was typed under the old name');
+  tm.keys('C-d');
+  const end = Date.now() + 10_000;
+  while (tm.alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(tm.alive(), false);
+  assert.equal(await daemon.stop(), 0);
 });
