@@ -12,9 +12,13 @@ import { completeRow, rowsEqual, type ConfigData, type Row, type Schema } from '
 
 export interface ScriptOptions {
   withSecrets: boolean;
-  /** Only what differs from the defaults (show config); no transaction around it. */
+  /** Only what differs from the defaults (show config). */
   changedOnly?: boolean;
+  /** Wrap in begin ... commit, so that a replay is one all-or-nothing commit (readconfig). */
+  transaction?: boolean;
   header?: string[];
+  /** Only settings at or under this path (e.g. /Setup/VPN). */
+  under?: string;
 }
 
 /** Quotes a word for the shell's tokenizer when needed. */
@@ -55,13 +59,15 @@ function defaultRows(t: TableNode): Row[] {
 export function configScript(schema: Schema, data: Readonly<ConfigData>, opts: ScriptOptions): string[] {
   const lines: string[] = [...(opts.header ?? [])];
   if (!opts.withSecrets) lines.push('# secrets omitted (readconfig --with-secrets shows them)');
-  if (!opts.changedOnly) lines.push('begin');
+  if (opts.transaction) lines.push('begin');
   let cwd = '';
   const cd = (p: string) => {
     if (p !== cwd) lines.push(`cd ${p}`);
     cwd = p;
   };
+  const inScope = (p: string) => !opts.under || opts.under === '/' || p === opts.under || p.startsWith(`${opts.under}/`);
   for (const p of tableOrder(schema)) {
+    if (!inScope(p)) continue;
     const t = schema.tables.get(p)!;
     const rows = data.tables[p] ?? [];
     const defs = defaultRows(t);
@@ -85,7 +91,7 @@ export function configScript(schema: Schema, data: Readonly<ConfigData>, opts: S
   }
   const byMenu = new Map<string, [string, string][]>();
   for (const [p, n] of schema.params) {
-    if (!schema.isConfigPath(p)) continue;
+    if (!schema.isConfigPath(p) || !inScope(p)) continue;
     const v = data.values[p] ?? n.default;
     if (opts.changedOnly && v === n.default) continue;
     if (n.type.kind === 'secret' && !opts.withSecrets) continue;
@@ -97,7 +103,7 @@ export function configScript(schema: Schema, data: Readonly<ConfigData>, opts: S
     cd(dir);
     for (const [name, v] of items) lines.push(`set ${name} ${quoteWord(v)}`);
   }
-  if (!opts.changedOnly) {
+  if (opts.transaction) {
     lines.push('cd /');
     lines.push('commit comment "readconfig replay"');
   }

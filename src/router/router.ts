@@ -13,6 +13,7 @@ import {
   cloneConfig,
   CommitRejectedError,
   ConfigStore,
+  NotFoundError,
   configScript,
   diffConfigs,
   getSchema,
@@ -36,6 +37,8 @@ export interface RequestContext {
   access: Access;
   /** Aborted when the user presses Ctrl-C or the session ends. */
   signal?: AbortSignal;
+  /** Resolves a menu path as the shell does (relative to the session's path, abbreviations allowed); throws NotFoundError / AmbiguousError. */
+  resolvePath?(input: string): string;
 }
 
 /** A `show` topic: `show <name> [args...]`. */
@@ -427,10 +430,17 @@ export class Router {
       run: () => [{ kind: 'table', columns: ['Rev', 'Time', 'User', 'Comment', 'Confirmed'], rows: this.commitRows() }],
     });
     this.registerShow('config', {
-      help: 'The settings that differ from the defaults, as commands (secrets omitted); --all for every setting',
-      run: (args) => {
+      help: 'The settings that differ from the defaults, as commands (secrets omitted); --all for every setting; a path limits it',
+      run: (args, ctx) => {
         const all = args.includes('--all') || args.includes('-a');
-        const lines = configScript(this.schema, this.running(), { withSecrets: false, changedOnly: !all });
+        const paths = args.filter((a) => !a.startsWith('-'));
+        if (paths.length > 1) throw new RouterError('show config: one path at most');
+        let under: string | undefined;
+        if (paths[0]) {
+          under = ctx.resolvePath ? ctx.resolvePath(paths[0]) : resolveConfigPath(this.schema, paths[0]);
+          if (!under || !(under === '/Setup' || this.schema.isConfigPath(under))) throw new NotFoundError(`show config: no settings at ${paths[0].slice(0, 60)}`);
+        }
+        const lines = configScript(this.schema, this.running(), { withSecrets: false, changedOnly: !all, ...(under ? { under } : {}) });
         return [{ kind: 'text', text: lines.join('\n') }];
       },
     });
@@ -472,6 +482,13 @@ export class Router {
   private commitRows(): Cell[][] {
     return this.store.revisions().map((r, i) => [i, formatTime(new Date(r.time)), r.user, r.comment, r.confirmed]);
   }
+}
+
+/** An absolute /Setup path, matched case-insensitively element by element (no abbreviations here). */
+function resolveConfigPath(schema: Schema, input: string): string | undefined {
+  const want = input.replace(/\/+$/, '').toLowerCase();
+  for (const p of schema.nodes.keys()) if (p.toLowerCase() === want && (p === '/Setup' || schema.isConfigPath(p))) return p;
+  return undefined;
 }
 
 /** `yyyy/mm/dd hh:mm:ss` in UTC, LCOS style. */

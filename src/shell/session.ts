@@ -752,7 +752,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         } else rest = [...rest.slice(0, w), ...rest.slice(w + 1)];
         watchMs = sec * 1000;
       }
-      const ctx = { user: s.user, access: s.access, ...(out.signal ? { signal: out.signal } : {}) };
+      const ctx = {
+        user: s.user,
+        access: s.access,
+        ...(out.signal ? { signal: out.signal } : {}),
+        resolvePath: (input: string) => resolvePath(s.router.schema, s.cwd, input).path,
+      };
       if (watchMs === undefined) {
         (await provider.run(rest, ctx)).forEach((b) => out.write(b));
         return;
@@ -826,7 +831,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       }
       if (withSecrets) s.requireAdmin('readconfig --with-secrets');
       const header = [`# ${PRODUCT} ${VERSION} configuration of ${s.router.name}, commit ${s.router.runningSeq()}`];
-      out.write(textBlock(configScript(s.router.schema, s.router.running(), { withSecrets, header }).join('\n')));
+      out.write(textBlock(configScript(s.router.schema, s.router.running(), { withSecrets, header, transaction: true }).join('\n')));
     },
   },
   {
