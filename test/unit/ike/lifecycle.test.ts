@@ -322,3 +322,37 @@ test('IKE rekey and child rekey crossing: both refused with TEMPORARY_FAILURE, b
   assert.equal(h.r.engine.allSas()[0]!.children.size, 1);
   assert.equal(h.i.installer.list().length, 2);
 });
+
+test('rekeys that cross unevenly: one end completes first, the other is refused and keeps the peer rekey', () => {
+  const h = new TwoParty();
+  const { sa, peer } = h.establish();
+  const c = childOf(sa);
+  const pc = childOf(peer);
+  sa.queueChildRekey(c); // request A in flight to the responder
+  peer.queueChildRekey(pc); // request B in flight to the initiator
+  const [a, b] = [h.net.queue[0]!, h.net.queue[1]!];
+  assert.equal(a.to.address, '192.0.2.1');
+  // A reaches the responder (B active there: collision recorded), its answer reaches the
+  // initiator before B does: the initiator completes A without knowing of B.
+  h.net.queue.splice(0, 2);
+  h.net.queue.push(a);
+  h.step(); // CREATE_CHILD_SA A -->
+  h.step(); // <-- CREATE_CHILD_SA A response
+  assert.equal(c.state, 'deleting');
+  h.net.queue.unshift(b);
+  h.step(); // <-- CREATE_CHILD_SA B: the old child is being deleted: TEMPORARY_FAILURE
+  h.settle();
+  h.clock.advance(20_000);
+  h.settle();
+  assert.equal(sa.children.size, 1);
+  assert.equal(peer.children.size, 1);
+  const [ci] = [...sa.children.values()];
+  const [cr] = [...peer.children.values()];
+  assert.equal(ci!.spiIn, cr!.spiOut);
+  assert.equal(ci!.spiOut, cr!.spiIn);
+  assert.equal(h.i.installer.list().length, 2);
+  assert.equal(h.r.installer.list().length, 2);
+  assert.equal(h.r.events['child-rekeyed']?.length, 1);
+  assert.equal(h.r.engine.counters['child-rekey-refused'], 1, 'B was refused');
+  assert.equal(h.i.engine.counters['create-child-refused'], 1);
+});

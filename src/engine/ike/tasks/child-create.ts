@@ -105,6 +105,13 @@ export class ChildCreateTask implements Task {
       sa.lastError = `${this.type} refused: ${name}`;
       sa.count(`${this.type}-refused`);
       sa.discardChild(nc);
+      if (old?.collision) {
+        // The peer's rekey of the same child went through while ours was refused: it stands.
+        const c = old.collision;
+        old.collision = undefined;
+        resolveRekey(sa, old, c.newChild);
+        return 'failed';
+      }
       if (old && old.state === 'rekeying') old.setState('installed');
       if (old && err?.notifyType === NotifyType.TEMPORARY_FAILURE) {
         // Retry on whichever IKE SA owns the child by then (an IKE rekey may be under way).
