@@ -140,7 +140,7 @@ export interface DynamicRouteManagerOptions {
   failureHoldMs?: number;
   /** Negative cache entries kept at most (oldest go first; default 10,000). */
   negativeMax?: number;
-  /** Lookups in flight at most (default 1024); beyond, packets are dropped 'lookup-limit'. */
+  /** Lookups in flight at most (default 256; keep it below what the backend queues); beyond, packets are dropped 'lookup-limit'. */
   maxPendingLookups?: number;
   /** Per destination network (default 32 packets, 64 KiB). */
   queueMaxPackets?: number;
@@ -300,7 +300,7 @@ const DEFAULTS = {
   negativeTtlMs: 10_000,
   failureHoldMs: 2_000,
   negativeMax: 10_000,
-  maxPendingLookups: 1024,
+  maxPendingLookups: 256,
   queueMaxPackets: 32,
   queueMaxBytes: 64 * 1024,
   queueMaxTotalBytes: 8 * 1024 * 1024,
@@ -704,6 +704,11 @@ export class DynamicRouteManager implements SiteTrigger {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Network lookups in flight (cheap; status() counts more). */
+  get pendingLookups(): number {
+    return this.pending.size;
   }
 
   /** Evicts least recently used routes while fewer than freeShare of the slots would be free after adding `adding`. */

@@ -7,7 +7,7 @@
  *   mariadb://...        (the same)
  *
  * Options in the query string: socket, connectionLimit (4), connectTimeoutMs (2000),
- * queryTimeoutMs (2000), queueLimit (256). The schema (tables, unique indexes) is created
+ * queryTimeoutMs (2000), queueLimit (2048). The schema (tables, unique indexes) is created
  * when missing. Every statement has a timeout; a connection whose statement timed out is
  * destroyed, not returned to the pool, so a hung server never leaves a half-read reply
  * behind. Waiting for a pooled connection is bounded by the same timeout.
@@ -79,7 +79,7 @@ export function parseMysqlDsn(dsn: string): MysqlConnectionSettings {
     connectionLimit: num('connectionLimit', 4, 1, 100),
     connectTimeoutMs: num('connectTimeoutMs', 2000, 100, 60_000),
     queryTimeoutMs: num('queryTimeoutMs', 2000, 50, 600_000),
-    queueLimit: num('queueLimit', 256, 0, 100_000),
+    queueLimit: num('queueLimit', 2048, 0, 100_000),
   };
   if (url.password) s.password = decodeURIComponent(url.password);
   const host = decodeURIComponent(url.hostname);

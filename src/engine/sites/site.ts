@@ -102,8 +102,8 @@ export function parseSiteIdentity(text: string): Identity | string {
   if (m) {
     type = m[1]!.toLowerCase() as IdentityType;
     value = m[2]!;
-  } else if (ipaddr.isValid(t) && (ipaddr.IPv4.isValidFourPartDecimal(t) || ipaddr.IPv6.isValid(t))) {
-    type = ipaddr.parse(t).kind() === 'ipv4' ? 'ipv4' : 'ipv6';
+  } else if (isIpv4Text(t) || isIpv6Text(t)) {
+    type = isIpv4Text(t) ? 'ipv4' : 'ipv6';
     value = t;
   } else {
     type = t.includes('@') ? 'user-fqdn' : 'fqdn';
@@ -120,10 +120,10 @@ export function parseSiteIdentity(text: string): Identity | string {
       return { type, value: value.toLowerCase() };
     }
     case 'ipv4':
-      if (!ipaddr.IPv4.isValidFourPartDecimal(value)) return `'${value}' is not an IPv4 address`;
+      if (!isIpv4Text(value)) return `'${value}' is not an IPv4 address`;
       return { type, value: ipaddr.IPv4.parse(value).toString() };
     case 'ipv6':
-      if (!ipaddr.IPv6.isValid(value) || value.includes('%')) return `'${value}' is not an IPv6 address`;
+      if (!isIpv6Text(value)) return `'${value}' is not an IPv6 address`;
       return { type, value: ipaddr.IPv6.parse(value).toRFC5952String() };
     case 'key-id': {
       if (/^0x([0-9a-f]{2})+$/i.test(value)) return { type, value: value.toLowerCase() };
@@ -143,6 +143,17 @@ export function formatIdentity(id: Identity): string {
   return `${id.type}:${id.value}`;
 }
 
+const DOTTED_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** Cheap shape checks first: ipaddr.js validates by throwing, which costs tens of microseconds. */
+function isIpv4Text(t: string): boolean {
+  return DOTTED_RE.test(t) && ipaddr.IPv4.isValidFourPartDecimal(t);
+}
+
+function isIpv6Text(t: string): boolean {
+  return t.includes(':') && /^[0-9A-Fa-f:.]+$/.test(t) && ipaddr.IPv6.isValid(t);
+}
+
 /** Parses 'host', 'host:port', 'a.b.c.d:port', '[v6]:port' or a bare IPv6 address. */
 export function parseGateway(text: string): SiteGateway | string {
   const t = text.trim();
@@ -150,17 +161,17 @@ export function parseGateway(text: string): SiteGateway | string {
   if (BAD_CHARS_RE.test(t)) return 'contains control characters or bytes that are not UTF-8';
   let host = t;
   let portText: string | undefined;
-  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
-  if (bracket) {
+  const firstColon = t.indexOf(':');
+  if (t.startsWith('[')) {
+    const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
+    if (!bracket || !isIpv6Text(bracket[1]!)) return `'${t}' is not [IPv6 address]:port`;
     host = bracket[1]!;
     portText = bracket[2];
-    if (!ipaddr.IPv6.isValid(host) || host.includes('%')) return `'${host}' in brackets is not an IPv6 address`;
-  } else if (!ipaddr.IPv6.isValid(t)) {
-    const i = t.lastIndexOf(':');
-    if (i >= 0) {
-      host = t.slice(0, i);
-      portText = t.slice(i + 1);
-    }
+  } else if (firstColon >= 0 && t.indexOf(':', firstColon + 1) >= 0) {
+    if (!isIpv6Text(t)) return `'${t}' is neither a host name nor an IP address (write [IPv6]:port)`;
+  } else if (firstColon >= 0) {
+    host = t.slice(0, firstColon);
+    portText = t.slice(firstColon + 1);
   }
   let port: number | undefined;
   if (portText !== undefined) {
@@ -168,8 +179,8 @@ export function parseGateway(text: string): SiteGateway | string {
     port = Number(portText);
   }
   let canonicalHost: string;
-  if (ipaddr.IPv4.isValidFourPartDecimal(host)) canonicalHost = ipaddr.IPv4.parse(host).toString();
-  else if (ipaddr.IPv6.isValid(host) && !host.includes('%')) canonicalHost = ipaddr.IPv6.parse(host).toRFC5952String();
+  if (isIpv4Text(host)) canonicalHost = ipaddr.IPv4.parse(host).toString();
+  else if (isIpv6Text(host)) canonicalHost = ipaddr.IPv6.parse(host).toRFC5952String();
   else if (isHostName(host)) canonicalHost = host.toLowerCase();
   else return `'${host}' is neither a host name nor an IP address`;
   return port === undefined ? { host: canonicalHost } : { host: canonicalHost, port };
