@@ -26,8 +26,10 @@ export type PeerRole = 'initiator' | 'responder' | 'both';
 
 export interface PskAuth {
   method: 'psk';
-  /** The shared secret. Never printed or logged. */
+  /** The secret this end authenticates itself with. Never printed or logged. */
   psk: Uint8Array;
+  /** The secret the peer authenticates with (LCOS Remote-Password); the same as `psk` unless set. */
+  remotePsk: Uint8Array;
 }
 
 export type AuthConfig = PskAuth;
@@ -97,6 +99,8 @@ export interface PeerConfigInput {
   remoteId?: Identity | string;
   /** The pre-shared key (text or bytes). */
   psk: string | Uint8Array;
+  /** A different key for the peer's side (LCOS Local-Password / Remote-Password); defaults to psk. */
+  remotePsk?: string | Uint8Array;
   /** strongSwan keywords, e.g. ['aes256gcm16-prfsha384-x25519']. */
   ikeProposals?: (string | IkeProposalSpec)[];
   espProposals?: (string | EspProposalSpec)[];
@@ -249,8 +253,11 @@ export function resolvePeerConfig(input: PeerConfigInput): PeerConfig {
   if (role !== 'initiator' && role !== 'responder' && role !== 'both') throw new IkeConfigError('role', `'${String(role)}' is not initiator, responder or both`);
   const remoteGateways = (input.remoteGateways ?? []).map((g, i) => parseEndpoint(g, `remoteGateways[${i}]`));
   if (role === 'initiator' && remoteGateways.length === 0) throw new IkeConfigError('remoteGateways', 'an initiator needs at least one remote gateway');
-  const psk = typeof input.psk === 'string' ? new TextEncoder().encode(input.psk) : Uint8Array.from(input.psk);
+  const bytes = (v: string | Uint8Array) => (typeof v === 'string' ? new TextEncoder().encode(v) : Uint8Array.from(v));
+  const psk = bytes(input.psk);
   if (psk.length < 8) throw new IkeConfigError('psk', 'a pre-shared key needs at least 8 octets');
+  const remotePsk = input.remotePsk === undefined ? psk : bytes(input.remotePsk);
+  if (remotePsk.length < 8) throw new IkeConfigError('remotePsk', 'a pre-shared key needs at least 8 octets');
   const ikeProposals = (input.ikeProposals ?? DEFAULT_IKE_PROPOSALS).map((p, i) => (typeof p === 'string' ? parseIkeProposal(p, `ikeProposals[${i}]`) : p));
   const espProposals = (input.espProposals ?? DEFAULT_ESP_PROPOSALS).map((p, i) => (typeof p === 'string' ? parseEspProposal(p, `espProposals[${i}]`) : p));
   if (ikeProposals.length === 0) throw new IkeConfigError('ikeProposals', 'at least one proposal is needed');
@@ -276,7 +283,7 @@ export function resolvePeerConfig(input: PeerConfigInput): PeerConfig {
     role,
     remoteGateways,
     localId: parseIdentity(input.localId, 'localId'),
-    auth: { method: 'psk', psk },
+    auth: { method: 'psk', psk, remotePsk },
     ikeProposals,
     espProposals,
     ikeLifetime: lifetime(input.ikeLifetime, DEFAULT_IKE_LIFETIME, 'ikeLifetime'),

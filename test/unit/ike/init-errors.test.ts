@@ -145,3 +145,17 @@ test('TS narrowing: the responder answers with the intersection; disjoint select
   assert.match(isa.lastError ?? '', /TS_UNACCEPTABLE/);
   assert.equal(h2.i.installer.calls.length, 0);
 });
+
+test('asymmetric pre-shared keys (LCOS Local-/Remote-Password): each side proves its own', () => {
+  const h = new TwoParty();
+  h.r.engine.addPeer(responderConfig({ psk: 'the hub proves with this', remotePsk: 'the spoke proves with that' }));
+  h.i.engine.addPeer(initiatorConfig({ psk: 'the spoke proves with that', remotePsk: 'the hub proves with this' }));
+  h.settle();
+  assert.equal(h.i.engine.allSas()[0]?.state, 'established');
+  const h2 = new TwoParty();
+  h2.r.engine.addPeer(responderConfig({ psk: 'the hub proves with this', remotePsk: 'the spoke proves with that' }));
+  h2.i.engine.addPeer(initiatorConfig({ psk: 'the spoke proves with that' })); // expects the hub to use the same key
+  h2.settle();
+  assert.equal(h2.i.events['auth-failed']?.[0]?.side, 'local', 'the hub AUTH does not verify with the spoke key');
+  assert.equal(h2.r.events['auth-failed']?.[0]?.side, 'remote');
+});

@@ -95,7 +95,7 @@ export class IkeAuthTask implements Task {
       return 'failed';
     }
     const identity = identityFromPayload(idr.idType, idr.data);
-    const expected = pskAuth(sa.prf!, cfg.auth.psk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, idr);
+    const expected = pskAuth(sa.prf!, cfg.auth.remotePsk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, idr);
     const idOk = !cfg.remoteId || (identity !== undefined && identityEquals(identity, cfg.remoteId));
     if (auth.method !== AuthMethod.SHARED_KEY_MIC || !authEquals(auth.data, expected) || !idOk) {
       sa.count('auth-failed');
@@ -167,7 +167,7 @@ export class IkeAuthTask implements Task {
     const candidates = sa.ctx.candidateConfigs(identity, sa.remote).filter((c) =>
       c.ikeProposals.some((p) => p.prf.includes(suite.prf) && p.dh.includes(suite.dh) && p.encr.some((e) => e.id === suite.encr.id && (e.keyBits ?? 0) === (suite.encr.keyBits ?? 0))),
     );
-    const config = candidates.find((c) => authEquals(auth.data, pskAuth(sa.prf!, c.auth.psk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi)));
+    const config = candidates.find((c) => authEquals(auth.data, pskAuth(sa.prf!, c.auth.remotePsk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi)));
     if (!config) {
       this.authError = true;
       sa.count(candidates.length === 0 ? 'no-peer-config' : 'auth-failed');
