@@ -406,29 +406,18 @@ test('completion: commands, path elements, enum values, table keys, columns, top
   }
 });
 
-test('completion on a table of 10,000 rows takes under 20 ms', async (t) => {
+test('completion on a table of 10,000 rows lists the matching keys (timing: bench/shell.bench.ts)', async () => {
   const h = await harness();
   try {
     const sh = h.session();
-    const tAdd = performance.now();
     await sh.run('begin; cd /Setup/IP-Router/Routing-Table');
     for (let i = 0; i < 10_000; i++) await sh.run(`add 10.${i >> 8}.${i & 255}.0/24 0 HQ`);
-    await sh.run('commit');
-    const t0 = performance.now();
-    const first = performance.now();
-    let r = sh.s.complete('del 10.3', 8);
-    const cold = performance.now() - first;
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const s0 = performance.now();
-      r = sh.s.complete(`del 10.${i}`, 8);
-      times.push(performance.now() - s0);
-    }
-    const ms = times.sort((a, b) => a - b)[2]!;
-    assert.ok(cold < 100, `first completion ${cold} ms`);
-    assert.ok(r.candidates.length >= 256);
-    assert.ok(ms < 20, `${ms} ms`);
-    t.diagnostic(`completion over 10,000 rows: median ${ms.toFixed(2)} ms (first ${cold.toFixed(2)} ms); 10,000 adds in one transaction: ${(t0 - tAdd).toFixed(0)} ms`);
+    assert.equal((await sh.run('commit')).exitCode, 0);
+    const r = sh.s.complete('del 10.3', 8);
+    const expected = Array.from({ length: 10_000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).filter((k) => k.startsWith('10.3'));
+    assert.deepEqual([...r.candidates].sort(), expected.sort());
+    assert.ok(r.candidates.every((c) => c.startsWith('10.3')));
+    assert.equal(r.from, 4);
   } finally {
     h.cleanup();
   }
