@@ -45,6 +45,8 @@ export interface IkeEngineOptions {
   onEsp?: (datagram: Uint8Array, from: Endpoint) => void;
   /** Half-open responder SAs at which IKE_SA_INIT must carry a COOKIE (RFC 7296 section 2.6). Default 100. */
   cookieThreshold?: number;
+  /** Half-open responder SAs beyond which IKE_SA_INIT is dropped even with a valid cookie. Default 10,000. */
+  maxHalfOpen?: number;
   /** A responder SA not authenticated within this is dropped. Default 30 s. */
   halfOpenTimeoutMs?: number;
   /** Delay of the first attempt on the next gateway after a failover. Default 1 s. */
@@ -635,6 +637,10 @@ export class IkeEngine {
         return;
       }
       this.count('cookie-accepted');
+    }
+    if (this.halfOpen.size >= (this.options.maxHalfOpen ?? 10_000)) {
+      this.count('drop-half-open-limit');
+      return;
     }
     const sa = this.createSa({ initiator: false, spiI: m.spiI, spiR: this.spis.allocateIke(), local: this.transport.local, remote: from });
     this.bySpiI.set(key, sa);

@@ -159,3 +159,18 @@ test('asymmetric pre-shared keys (LCOS Local-/Remote-Password): each side proves
   assert.equal(h2.i.events['auth-failed']?.[0]?.side, 'local', 'the hub AUTH does not verify with the spoke key');
   assert.equal(h2.r.events['auth-failed']?.[0]?.side, 'remote');
 });
+
+test('half-open limit: beyond it IKE_SA_INIT is dropped and counted; an expired half-open SA frees its slot', () => {
+  const h = new TwoParty({ maxHalfOpen: 1, halfOpenTimeoutMs: 10_000 });
+  h.r.engine.addPeer(responderConfig());
+  h.i.engine.addPeer(initiatorConfig({ name: 'a' }));
+  h.step(); // IKE_SA_INIT (a) -->
+  h.net.drop(); // its answer is lost: a half-open SA stays at the responder
+  h.i.engine.addPeer(initiatorConfig({ name: 'b', localId: 'spoke2.example' }));
+  h.step(); // IKE_SA_INIT (b) -->
+  assert.equal(h.r.engine.counters['drop-half-open-limit'], 1);
+  assert.equal(h.r.engine.allSas().length, 1);
+  h.clock.advance(10_000);
+  assert.equal(h.r.engine.counters['half-open-expired'], 1);
+  assert.equal(h.r.engine.allSas().length, 0);
+});
