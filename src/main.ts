@@ -30,7 +30,9 @@ interface Io {
 }
 
 /** A session on the daemon when one runs for the config dir, else on a Router opened here. */
-async function openSession(configDir: string): Promise<{ session: UiSession; done(): void }> {
+async function openSession(
+  configDir: string,
+): Promise<{ session: UiSession; done(): void; onLost?: (fn: (err: Error) => void) => void }> {
   const [{ RemoteSession }, { SOCKET_NAME }, { join }] = await Promise.all([
     import('./access/control-client.js'),
     import('./access/control-protocol.js'),
@@ -38,7 +40,7 @@ async function openSession(configDir: string): Promise<{ session: UiSession; don
   ]);
   try {
     const session = await RemoteSession.connect(join(configDir, SOCKET_NAME));
-    return { session, done: () => session.close() };
+    return { session, done: () => session.close(), onLost: (fn) => session.onDisconnect(fn) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw err;
@@ -158,14 +160,32 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
   try {
     if (lines) {
       const { runScript } = await import('./access/script-runner.js');
-      const out = await runScript(opened.session, lines, {
-        name,
-        keepGoing: values['keep-going'] ?? false,
-        stdout: io.stdout,
-        stderr: io.stderr,
-      });
-      return out.exitCode;
+      // Ctrl-C (or SIGTERM) ends the running command through its AbortSignal, then the script.
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const out = await runScript(opened.session, lines, {
+          name,
+          keepGoing: values['keep-going'] ?? false,
+          stdout: io.stdout,
+          stderr: io.stderr,
+          signal: interrupt.signal,
+        });
+        return out.exitCode;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     }
+    // A console on a daemon ends when the daemon goes away.
+    const lost = new AbortController();
+    let lostWhy: Error | undefined;
+    opened.onLost?.((err) => {
+      lostWhy = err;
+      lost.abort();
+    });
     // The prompt appears at once; the line typed while Ink loads is handed over to it.
     const { BootPrompt } = await import('./ui/boot-prompt.js');
     const bootPrompt = new BootPrompt(io.stdin, io.stdout, opened.session.prompt());
@@ -179,12 +199,18 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
       throw err;
     }
     bootPrompt.hide();
-    await mod.runInteractive(opened.session, io, { boot: bootPrompt });
+    const how = await mod.runInteractive(opened.session, io, { boot: bootPrompt, signal: lost.signal });
+    bootPrompt.abandon(); // no-op when the app took the line over; else stops reading stdin
+    if (how === 'gone') {
+      io.stderr.write(`\nmeshgate: connection to the daemon lost (${lostWhy?.message ?? 'closed'})\n`);
+      return 1;
+    }
     return 0;
   } catch (err) {
     io.stderr.write(`meshgate: ${(err as Error).message}\n`);
     return 1;
   } finally {
     opened.done();
+    if (!lines) io.stdin.setRawMode?.(false);
   }
 }

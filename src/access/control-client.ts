@@ -33,6 +33,7 @@ export class RemoteSession implements UiSession {
   private closed = false;
   private helloWaiter: Pending | undefined;
   private failure: Error | undefined;
+  private readonly disconnectListeners = new Set<(err: Error) => void>();
 
   private constructor(private readonly sock: Socket) {}
 
@@ -103,10 +104,17 @@ export class RemoteSession implements UiSession {
     this.sock.on('close', () => this.fail(new ControlConnectionError('the daemon closed the connection')));
   }
 
+  /** Called once when the connection to the daemon is lost (not after close()). */
+  onDisconnect(fn: (err: Error) => void): () => void {
+    this.disconnectListeners.add(fn);
+    return () => this.disconnectListeners.delete(fn);
+  }
+
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
     this.sock.destroy();
+    if (!this.closed) for (const fn of this.disconnectListeners) fn(err);
     this.helloWaiter?.reject(err);
     this.helloWaiter = undefined;
     for (const p of this.pending.values()) p.reject(err);

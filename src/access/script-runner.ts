@@ -19,7 +19,12 @@ export interface ScriptOptions {
   keepGoing?: boolean;
   stdout: TextStream;
   stderr: TextStream;
+  /** Aborts the running command and ends the script (Ctrl-C, SIGTERM): exit code INTERRUPTED. */
+  signal?: AbortSignal;
 }
+
+/** Exit code of a script stopped by a signal, as shells report SIGINT. */
+export const INTERRUPTED = 130;
 
 export interface ScriptOutcome {
   exitCode: number;
@@ -49,6 +54,7 @@ export async function runScript(
   let first: { code: number; line: number } | undefined;
   let executed = 0;
   for await (const raw of lines as AsyncIterable<string>) {
+    if (options.signal?.aborted) break;
     lineNo++;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const trimmed = line.trim();
@@ -63,7 +69,7 @@ export async function runScript(
     } else {
       executed++;
       try {
-        const r = await session.execute(line, { sink: renderer });
+        const r = await session.execute(line, { sink: renderer, ...(options.signal ? { signal: options.signal } : {}) });
         code = r.exitCode;
         exit = r.exit;
         if (code !== 0 && renderer.errors === 0) {
@@ -73,6 +79,10 @@ export async function runScript(
         renderer.write({ kind: 'error', code: 'runtime', message: (err as Error).message });
         code = ExitCode.runtime;
       }
+    }
+    if (options.signal?.aborted) {
+      options.stderr.write(`${options.name}:${lineNo}: interrupted\n`);
+      return { exitCode: INTERRUPTED, failedLine: lineNo, executed };
     }
     if (code !== 0 && !first) first = { code, line: lineNo };
     if (exit || (code !== 0 && !options.keepGoing)) break;

@@ -148,3 +148,13 @@ test('daemon: a stale socket left by a killed daemon is replaced; a second daemo
   assert.equal((await runBin(['--config-dir', dir, '-c', 'sysinfo'])).code, 0);
   assert.equal(await d3.stop('SIGINT'), 0);
 });
+
+test('SIGINT ends a running live view and the script with 130', async (t) => {
+  const dir = tempConfigDir(t);
+  const p = startBin(t, ['--config-dir', dir, '-c', 'repeat 1 sysinfo; sysinfo']);
+  await p.waitFor(/DEVICE: /);
+  const code = await p.stop('SIGINT');
+  assert.equal(code, 130, p.output());
+  assert.match(p.output(), /-c:1: interrupted/);
+  assert.doesNotMatch(p.output(), /\n\s+at /);
+});

@@ -6,7 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ensureBuilt, runBin, startBin, tempConfigDir } from './shell-harness.js';
 
@@ -146,4 +146,17 @@ test('the console on a running daemon sees another session\'s change, prompt inc
   while (tm.alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   assert.equal(tm.alive(), false);
   assert.equal(await daemon.stop(), 0);
+});
+
+test('the console says so and exits when its daemon goes away', async (t) => {
+  const dir = tempConfigDir(t);
+  const daemon = startBin(t, ['daemon', '--config-dir', dir]);
+  await daemon.waitFor(/ready/);
+  const tm = tmuxDriver(t);
+  const log = `${dir}/console.err`;
+  tm.start(`${BIN} --config-dir ${dir} 2>${log}; echo "exit=$?"; sleep 30`);
+  await tm.waitFor((s) => /meshgate:\/>/.test(s), 'the prompt');
+  assert.equal(await daemon.stop('SIGTERM'), 0);
+  await tm.waitFor((s) => /exit=1/.test(s), 'the console exited with 1');
+  assert.match(readFileSync(log, 'utf8'), /connection to the daemon lost/);
 });
