@@ -5,7 +5,7 @@
  * is the pure reducer of use-line-editor-state.ts.
  */
 import React, { useCallback, useEffect, useRef, useState } from 'react';
-import { Box, Static, Text, useApp, useStdin, useStdout } from 'ink';
+import { Box, Text, useApp, useStdin, useStdout } from 'ink';
 import type { OutputBlock, OutputSink } from '../shell/session-api.js';
 import type { UiSession } from './ui-session.js';
 import { KEYMAP, decodeKeys, type KeyEvent } from './keymap.js';
@@ -19,23 +19,41 @@ import {
 import { BlockView, clipBlocks } from './block-view.js';
 import type { BootSource } from './boot-prompt.js';
 import { sanitize } from './format.js';
+import { blockToAnsi, echoLine, type AnsiOptions } from './ansi.js';
 
-type ItemData =
+type Item =
   | { kind: 'echo'; prompt: string; line: string; note?: string }
   | { kind: 'block'; block: OutputBlock }
   | { kind: 'blocks'; blocks: OutputBlock[] };
-type Item = ItemData & { id: number };
+
+/** Past output as text for the terminal: the echo of a line, or blocks. */
+export function renderItem(item: Item, o: AnsiOptions): string {
+  const lines =
+    item.kind === 'echo'
+      ? [echoLine(item.prompt, item.line, item.note, o)]
+      : (item.kind === 'block' ? [item.block] : item.blocks).flatMap((b) => blockToAnsi(b, o));
+  return lines.map((l) => l + '\n').join('');
+}
+
+/** Colour on terminals (and SSH channels) unless NO_COLOR; FORCE_COLOR forces it. */
+function colorWanted(stdout: NodeJS.WriteStream): boolean {
+  if (process.env.NO_COLOR !== undefined) return false;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '0' && force !== 'false') return true;
+  return stdout.isTTY === true;
+}
 
 export interface AppProps {
   session: UiSession;
   /** The boot prompt: on mount its line is taken over and its queued keys replayed. */
   boot?: BootSource;
+  /** Where past output goes; default: written above Ink's live region (useStdout().write). */
+  output?: (text: string) => void;
+  /** Colour in past output; default: on a terminal unless NO_COLOR. */
+  color?: boolean;
   /** Called once when the session ends (exit command, Ctrl-D); the app unmounts itself. */
   onExit?: (reason: 'exit' | 'eof') => void;
 }
-
-/** Items kept in <Static> before they are dropped from memory (they are on the terminal already). */
-const STATIC_TRIM = 256;
 
 /** Keys from the terminal, decoded by keymap.ts (raw mode on while mounted). */
 function useTerminalKeys(handler: (ev: KeyEvent) => void): void {
@@ -109,38 +127,10 @@ function PromptLine({ prompt, editor, active }: { prompt: string; editor: LineEd
   );
 }
 
-function ItemView({ item }: { item: Item }) {
-  switch (item.kind) {
-    case 'echo':
-      return (
-        <Text>
-          <Text bold color="green">
-            {sanitize(item.prompt)}
-          </Text>
-          {'> '}
-          {sanitize(item.line)}
-          {item.note ? <Text dimColor>{item.note}</Text> : null}
-        </Text>
-      );
-    case 'block':
-      return <BlockView block={item.block} />;
-    case 'blocks':
-      return (
-        <Box flexDirection="column">
-          {item.blocks.map((b, i) => (
-            <BlockView key={i} block={b} />
-          ))}
-        </Box>
-      );
-  }
-}
-
-export function App({ session, onExit, boot }: AppProps) {
+export function App({ session, onExit, boot, output, color: colorProp }: AppProps) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
+  const { stdout, write } = useStdout();
   const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [items, setItems] = useState<Item[]>([]);
-  const [staticKey, setStaticKey] = useState(0);
   const [live, setLive] = useState<OutputBlock[] | null>(null);
   const [running, setRunning] = useState(false);
   const [prompt, setPromptState] = useState(() => session.prompt());
@@ -152,7 +142,10 @@ export function App({ session, onExit, boot }: AppProps) {
   }, []);
   const [completions, setCompletions] = useState<string[] | null>(null);
   const [editor, dispatch, editorRef] = useLineEditor();
-  const nextId = useRef(0);
+  const sizeRef = useRef(size);
+  sizeRef.current = size;
+  const color = useRef(colorProp ?? colorWanted(stdout)).current;
+  const emit = output ?? write;
   const runningRef = useRef<AbortController | null>(null);
   const completingRef = useRef(false);
   const typeahead = useRef<KeyEvent[]>([]);
@@ -167,18 +160,14 @@ export function App({ session, onExit, boot }: AppProps) {
     };
   }, [stdout]);
 
-  // Output already written by <Static> need not stay in memory: restart Static with what is left.
-  useEffect(() => {
-    if (items.length > STATIC_TRIM) {
-      const written = items.length;
-      setItems((cur) => cur.slice(written));
-      setStaticKey((k) => k + 1);
-    }
-  }, [items]);
-
-  const push = useCallback((...add: ItemData[]) => {
-    setItems((cur) => [...cur, ...add.map((a) => ({ ...a, id: nextId.current++ }) as Item)]);
-  }, []);
+  /** Writes past output above the live region; Ink never lays it out again. */
+  const push = useCallback(
+    (...add: Item[]) => {
+      const o = { columns: sizeRef.current.columns, color };
+      emit(add.map((i) => renderItem(i, o)).join(''));
+    },
+    [color, emit],
+  );
 
   const end = useCallback(
     (reason: 'exit' | 'eof') => {
@@ -188,7 +177,6 @@ export function App({ session, onExit, boot }: AppProps) {
         session.close();
       } finally {
         onExit?.(reason);
-        // Let the last items reach <Static> before unmounting.
         setTimeout(() => exit(), 0);
       }
     },
@@ -369,9 +357,6 @@ export function App({ session, onExit, boot }: AppProps) {
 
   return (
     <>
-      <Static key={staticKey} items={items}>
-        {(item) => <ItemView key={item.id} item={item} />}
-      </Static>
       {liveView ? (
         <Box flexDirection="column">
           {liveView.blocks.map((b, i) => (

@@ -9,12 +9,15 @@ const { App } = await import('../../../src/ui/app.js');
 const { stateColor } = await import('../../../src/ui/block-view.js');
 const { FakeSession } = await import('./fake-session.js');
 
-test('table header is bold and state cells coloured', async () => {
-  const r = render(React.createElement(App, { session: new FakeSession() }));
+test('past output: table header bold, rule dim, state cells coloured; the prompt in Ink bold green', async () => {
+  let raw = '';
+  const r = render(React.createElement(App, { session: new FakeSession(), output: (s: string) => (raw += s) }));
+  await new Promise((res) => setTimeout(res, 20));
+  assert.match(r.lastFrame() ?? '', /\x1b\[1m\x1b\[32mhub:\/|\x1b\[32m\x1b\[1mhub:\//);
   r.stdin.write('table\r');
   const end = Date.now() + 2000;
-  while (!(r.lastFrame() ?? '').includes('spoke2') && Date.now() < end) await new Promise((res) => setTimeout(res, 5));
-  const raw = r.lastFrame() ?? '';
+  while (!raw.includes('spoke2') && Date.now() < end) await new Promise((res) => setTimeout(res, 5));
+  assert.match(raw, /\x1b\[2m------/);
   assert.match(raw, /\x1b\[1mPeer/);
   assert.match(raw, /\x1b\[32mUP/);
   assert.match(raw, /\x1b\[31mDOWN/);
