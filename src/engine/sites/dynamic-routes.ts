@@ -65,6 +65,7 @@ export type SiteDropReason =
   | 'no-mask'
   | 'unknown-directory'
   | 'no-base-route'
+  | 'directory-down'
   | RemovalReason;
 
 export const SITE_DROP_REASONS: readonly SiteDropReason[] = [
@@ -77,6 +78,7 @@ export const SITE_DROP_REASONS: readonly SiteDropReason[] = [
   'no-mask',
   'unknown-directory',
   'no-base-route',
+  'directory-down',
   'evicted',
   'idle',
   'connect-timeout',
@@ -152,6 +154,12 @@ export interface DynamicRouteManagerOptions {
   baseDistance?: number;
   /** While a directory is down, its health is probed this often (default 5 s). */
   probeIntervalMs?: number;
+  /**
+   * While a directory is down (a lookup failed after every retry and no probe has succeeded
+   * since), new lookups are not sent: their packets are dropped at once as 'directory-down'
+   * and the probe finds the recovery (default true). False: every new network still tries.
+   */
+  failFastWhenDown?: boolean;
 }
 
 export interface SiteCounters {
@@ -171,6 +179,8 @@ export interface SiteCounters {
   retries: number;
   /** Lookups given up after every retry. */
   lookupFailures: number;
+  /** Lookups not sent because the directory was down. */
+  shortCircuited: number;
   routesCreated: number;
   routesRemoved: number;
   evictions: number;
@@ -321,6 +331,7 @@ function zeroCounters(): SiteCounters {
     failures: 0,
     retries: 0,
     lookupFailures: 0,
+    shortCircuited: 0,
     routesCreated: 0,
     routesRemoved: 0,
     evictions: 0,
@@ -336,7 +347,8 @@ function zeroCounters(): SiteCounters {
 }
 
 export class DynamicRouteManager implements SiteTrigger {
-  private readonly o: Required<Omit<DynamicRouteManagerOptions, 'capacity' | 'clock' | 'routes' | 'hooks'>>;
+  private readonly o: Required<Omit<DynamicRouteManagerOptions, 'capacity' | 'clock' | 'routes' | 'hooks' | 'failFastWhenDown'>>;
+  private readonly failFast: boolean;
   private readonly clock: Clock;
   private readonly routes: RouteTable;
   private readonly hooks: DynamicRouteHooks;
@@ -370,6 +382,7 @@ export class DynamicRouteManager implements SiteTrigger {
     for (const [k, v] of Object.entries(options)) if (k in DEFAULTS && v !== undefined) (o as Record<string, number>)[k] = v as number;
     if (!(o.freeShare >= 0 && o.freeShare < 1)) throw new SiteDirectoryConfigError(`freeShare ${o.freeShare} is not in [0, 1)`);
     this.o = o;
+    this.failFast = options.failFastWhenDown ?? true;
   }
 
   // ---- directories and base routes -------------------------------------------------
@@ -470,6 +483,10 @@ export class DynamicRouteManager implements SiteTrigger {
       return this.enqueue(inFlight, directoryId, packet);
     }
     if (this.pending.size >= this.o.maxPendingLookups) return this.dropArriving('lookup-limit', directoryId, packet);
+    if (dir.state === 'down' && this.failFast) {
+      this.counters.shortCircuited++;
+      return this.dropArriving('directory-down', directoryId, packet);
+    }
 
     const p: PendingLookup = { directoryId, network, masked: prefix.bytes, queue: [], queueBytes: 0 };
     this.pending.set(key, p);
@@ -611,6 +628,11 @@ export class DynamicRouteManager implements SiteTrigger {
     const dirs = directoryId === undefined ? [...this.directories.values()] : [this.dir(directoryId)];
     let failure: string | undefined;
     for (const dir of dirs) {
+      if (dir.state === 'down' && this.failFast) {
+        this.counters.shortCircuited++;
+        failure = `site directory '${dir.id}' is down: ${dir.lastError ?? ''}`;
+        continue;
+      }
       const res = await this.withRetries(dir, `identity lookup ${key}`, () => dir.backend.lookupByIdentity(key));
       if (!res.ok) {
         failure = res.error;

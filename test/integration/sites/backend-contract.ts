@@ -274,6 +274,7 @@ export function backendContract(label: string, fx: ContractFixture): void {
         routes,
         capacity: 300,
         lookupTimeoutMs: 5000,
+        maxPendingLookups: 1000, // this burst asks for 400 networks at once
         hooks: {
           // The "engine": the tunnel comes up on the next turn of the event loop.
           connect: (r) => {

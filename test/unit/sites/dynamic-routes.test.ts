@@ -158,7 +158,7 @@ test('an inactive site is not connected', async () => {
 });
 
 test('a hanging database: attempts time out, are retried with backoff, then the lookup fails and the state is down', async () => {
-  const h = await setup(3, { lookupTimeoutMs: 1000, retries: 2, retryBaseMs: 200, failureHoldMs: 3000, probeIntervalMs: 60_000 });
+  const h = await setup(3, { lookupTimeoutMs: 1000, retries: 2, retryBaseMs: 200, failureHoldMs: 3000, probeIntervalMs: 5_000 });
   h.backend.mode = 'hang';
   assert.equal(h.m.resolve('hq', siteAddress(1), packet(1)).kind, 'queued');
   await flush();
@@ -190,10 +190,29 @@ test('a hanging database: attempts time out, are retried with backoff, then the 
   // Held off for failureHoldMs: no new query for that network.
   assert.deepEqual(h.m.resolve('hq', siteAddress(1), packet(2)), { kind: 'dropped', reason: 'lookup-failed' });
   assert.equal(h.backend.calls.network, 3);
-  // The database comes back: the next lookup after the hold succeeds and the state is up.
+  // While down, other networks are not looked up at all: dropped at once, counted.
+  assert.deepEqual(h.m.resolve('hq', siteAddress(2), packet(3)), { kind: 'dropped', reason: 'directory-down' });
+  assert.equal(h.backend.calls.network, 3);
+  assert.equal(h.m.status().counters.shortCircuited, 1);
+  // The database comes back: the probe sees it, and the next lookup succeeds.
   h.backend.mode = 'ok';
-  h.clock.advance(3000);
-  h.m.resolve('hq', siteAddress(1), packet(3));
+  h.clock.advance(5000);
+  await flush();
+  assert.equal(h.backend.calls.health, 1);
+  assert.equal(h.m.status().directories[0]!.state, 'up');
+  h.m.resolve('hq', siteAddress(1), packet(4));
+  await flush();
+  assert.equal(h.connects.length, 1);
+});
+
+test('failFastWhenDown false: every new network still tries the database while it is down', async () => {
+  const h = await setup(3, { retries: 0, failFastWhenDown: false, probeIntervalMs: 60_000 });
+  h.backend.mode = 'fail';
+  h.m.resolve('hq', siteAddress(0), packet(1));
+  await flush();
+  assert.equal(h.m.status().directories[0]!.state, 'down');
+  h.backend.mode = 'ok';
+  h.m.resolve('hq', siteAddress(1), packet(2));
   await flush();
   assert.equal(h.connects.length, 1);
   assert.equal(h.m.status().directories[0]!.state, 'up');
