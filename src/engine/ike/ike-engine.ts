@@ -293,6 +293,12 @@ export class IkeEngine {
     else if (sa.alive && sa.state !== 'deleting') sa.destroy(reason);
   }
 
+  /** Turns the message trace on (LCOS `trace + vpn`) or off. */
+  setTrace(fn: ((direction: 'in' | 'out', sa: IkeSa, message: Message) => void) | undefined): void {
+    if (fn) this.ctx.trace = fn;
+    else delete this.ctx.trace;
+  }
+
   /**
    * Sends an INFORMATIONAL request with `payloads` (e.g. private notifies) on an established
    * IKE SA. `onResponse` gets the decrypted answer; `onFailure` runs if the SA dies first.

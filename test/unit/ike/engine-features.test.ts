@@ -159,3 +159,15 @@ test('a responder SA of a peer this end may initiate to is rebuilt from here whe
   const retry = h.r.events['peer-retry']?.at(-1);
   assert.ok(retry, 'the responder side schedules its own attempt');
 });
+
+test('the message trace can be switched on and off at run time', () => {
+  const h = new TwoParty({ trace: undefined });
+  const lines: string[] = [];
+  h.i.engine.setTrace((dir, _sa, m) => lines.push(`${dir} ${m.exchangeType}`));
+  h.establish();
+  assert.deepEqual(lines, ['out 34', 'in 34', 'out 35', 'in 35']);
+  h.i.engine.setTrace(undefined);
+  h.i.engine.allSas()[0]!.queueIkeRekey();
+  h.settle();
+  assert.equal(lines.length, 4);
+});
