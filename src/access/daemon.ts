@@ -57,6 +57,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     }
   };
   await reconcileSsh();
+  // `show ssh`: the server's state and its login counters (failed logins are also in the event log).
+  const unregisterShow = node.router.registerShow('ssh', {
+    help: 'SSH server: listening address, sessions, successful and failed logins',
+    run: () => {
+      const a = ssh.address();
+      return [
+        {
+          kind: 'keyvalue',
+          pairs: [
+            ['Listening', a ? `${a.address}:${a.port}` : 'no'],
+            ['Sessions', ssh.counters.sessions],
+            ['Logins', ssh.counters.loginsOk],
+            ['Logins-Failed', ssh.counters.loginsFailed],
+          ],
+        },
+      ];
+    },
+  });
   // Serialise reconciliations: a second change waits for the first restart to finish.
   let chain = Promise.resolve();
   const unsubscribe = node.router.onConfigChange({
@@ -72,6 +90,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   sig?.dispose();
   say(`stopping (${typeof why === 'string' ? why : 'asked to'})`);
   unsubscribe();
+  unregisterShow();
   await chain;
   await ssh.stop();
   await control.close();

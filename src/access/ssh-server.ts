@@ -170,6 +170,8 @@ export class SshServer {
     this.clients.add(client);
     let failures = 0;
     let user: SshUser | undefined;
+    let authenticated = false;
+    let refusedQuery: { user: string; why: string } | undefined;
     let peer = '?';
     // ssh2 gives the remote address on the underlying socket.
     const sock = (client as unknown as { _sock?: { remoteAddress?: string; remotePort?: number } })._sock;
@@ -200,11 +202,19 @@ export class SshServer {
           return ctx.accept();
         }
         case 'publickey': {
-          if (!u || !u.active) return failed(ctx, 'unknown user');
+          if (!u || !u.active) {
+            if (!ctx.signature) {
+              refusedQuery = { user: ctx.username, why: 'publickey: unknown user' };
+              return ctx.reject(['publickey', 'password']);
+            }
+            return failed(ctx, 'unknown user');
+          }
           const key = findAuthorizedKey(u, ctx.key.algo, ctx.key.data);
           if (!key) {
-            // A client offering several keys asks about each; only a signed attempt counts as a failure.
+            // A client offering several keys asks about each: a refused query is not delayed; it
+            // counts as one failed login when the connection ends without any success.
             if (ctx.signature) return failed(ctx, 'key not authorized');
+            refusedQuery = { user: ctx.username, why: 'publickey: key not authorized' };
             return ctx.reject(['publickey', 'password']);
           }
           if (!ctx.signature) return ctx.accept(); // "would you accept this key?" - yes; the signed request follows
@@ -218,6 +228,7 @@ export class SshServer {
     });
 
     client.on('ready', () => {
+      authenticated = true;
       const u = user!;
       this.counters.loginsOk++;
       this.authority.log('ssh', `login of '${u.name}' (${u.access}) from ${peer}`);
@@ -253,7 +264,13 @@ export class SshServer {
     client.on('error', () => {
       /* the client went away; nothing to clean beyond 'close' */
     });
-    client.on('close', () => this.clients.delete(client));
+    client.on('close', () => {
+      this.clients.delete(client);
+      if (!authenticated && failures === 0 && refusedQuery) {
+        this.counters.loginsFailed++;
+        this.authority.log('ssh', `login failed for '${refusedQuery.user}' from ${peer} (${refusedQuery.why})`);
+      }
+    });
   }
 
   private admitSession(channel: ServerChannel): boolean {
@@ -265,7 +282,16 @@ export class SshServer {
       return false;
     }
     this.counters.sessions++;
-    channel.once('close', () => this.counters.sessions--);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      this.counters.sessions--;
+    };
+    // Whichever comes first: the channel closes, or it ends with the connection.
+    channel.once('close', release);
+    channel.once('finish', release);
+    channel.once('end', release);
     return true;
   }
 

@@ -94,9 +94,15 @@ test('a read-only user may look but is refused a set', async (t) => {
   assert.equal(set.code, 6, set.stderr);
   assert.match(set.stderr, /Error: .*(read-only|permission)/i);
   assert.match((await runBin(['--config-dir', n.dir, '-c', 'sysinfo'])).stdout, /NAME: meshgate/);
-  // rob's key is not alice's
+  // rob's key is not alice's: refused, counted, logged
   const wrong = await ssh(n.port, n.rob.key, 'alice', 'sysinfo');
   assert.equal(wrong.code, 255);
+  const show = await runBin(['--config-dir', n.dir, '-c', 'show ssh']);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, new RegExp(`Listening: 127\\.0\\.0\\.1:${n.port}`));
+  assert.match(show.stdout, /Logins: 2/);
+  assert.match(show.stdout, /Sessions: 0/, "finished sessions are released");
+  assert.match(show.stdout, /Logins-Failed: [1-9]/);
 });
 
 test('switching SSH Operating off and on takes effect live', async (t) => {
