@@ -64,6 +64,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS sites_identity ON sites (identity);
 
 export const SCHEMA_VERSION = '1';
 
+/** Longest stretch of synchronous import work before the event loop gets a turn. */
+const IMPORT_SLICE_MS = 5;
+
 /** Which column a UNIQUE violation names (SQLite: 'UNIQUE constraint failed: sites.network'). */
 function conflictColumn(message: string): string {
   const m = /sites\.(\w+)/.exec(message) ?? /sites_(\w+)/.exec(message);
@@ -276,8 +279,15 @@ export class SqliteSiteBackend implements SiteDirectoryBackend {
       );
       const insert = db.prepare(`INSERT INTO sites (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       const stamp = this.now();
+      let sliceStart = performance.now();
       for await (const entry of entries) {
         rows++;
+        // The statements are synchronous: give the event loop (packets, the shell) a turn
+        // every few milliseconds so an import inside the node never stalls it for long.
+        if ((rows & 63) === 0 && performance.now() - sliceStart > IMPORT_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
         if ('problems' in entry) {
           collector.add(entry.line, entry.problems);
           continue;
