@@ -10,7 +10,7 @@
  * it neither blocks nor leaks its uncommitted rows into the lookups of the running node.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatPrefix, makePrefix } from '../dataplane/address.js';
 import type { Identity } from '../ike/peer-config.js';
@@ -79,8 +79,11 @@ function isUniqueViolation(e: unknown): e is Error & { code: string } {
 }
 
 function openDatabase(file: string, busyTimeoutMs: number): Database.Database {
+  const isNew = file !== ':memory:' && !existsSync(file);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { timeout: busyTimeoutMs });
+  // The file holds pre-shared keys: owner only (SQLite gives its -wal and -shm files the same mode).
+  if (isNew) chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   return db;

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -29,6 +29,7 @@ test('sqlite: the default file is sites.db in the config directory, in WAL mode,
   await b.close();
   const file = join(configDir, 'sites.db');
   assert.ok(existsSync(file));
+  assert.equal(statSync(file).mode & 0o777, 0o600, 'the file with the PSKs is private');
   const db = new Database(file, { readonly: true });
   try {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
