@@ -13,6 +13,8 @@ import { SiteBackendError, SiteDirectoryConfigError, SiteLookupTimeoutError } fr
 import { MysqlSiteBackend, parseMysqlDsn, redactDsn } from '../../../src/engine/sites/mysql-backend.js';
 import { openSiteDirectory } from '../../../src/engine/sites/open.js';
 import { MariaDbServer } from '../../helpers/mariadb.js';
+import { PassThrough, Readable } from 'node:stream';
+import { runSitesCommand } from '../../../src/cli/sites-command.js';
 import { backendContract, site } from './backend-contract.js';
 
 let server: MariaDbServer;
@@ -198,4 +200,27 @@ test('mariadb: the server crashes, comes back and freezes in the middle of a run
     server.resume();
     await b.close();
   }
+});
+
+test('mariadb: meshgate sites import/export against the server, the DSN from the environment', async () => {
+  const db = await createDb();
+  const env = { MESHGATE_SITE_DIRECTORY: dsn(db) };
+  const io = () => {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const o: Buffer[] = [];
+    const e: Buffer[] = [];
+    out.on('data', (c: Buffer) => o.push(c));
+    err.on('data', (c: Buffer) => e.push(c));
+    return { out, err, text: () => Buffer.concat(o).toString(), errors: () => Buffer.concat(e).toString() };
+  };
+  const csv = 'name,identity,gateway,network,psk,cert,active,comment\r\n' + Array.from({ length: 300 }, (_, i) => `m${i},fqdn:m${i}.example,gw.example,10.${i >> 8}.${i & 255}.0/24,key-of-m${i},,yes,\r\n`).join('');
+  const a = io();
+  const code = await runSitesCommand(['import', '-', '--mask', '24'], { configDir: '/nonexistent', stdin: Readable.from([Buffer.from(csv)]), stdout: a.out, stderr: a.err, env });
+  assert.equal(code, 0, a.errors());
+  assert.match(a.text(), /300 rows read: 300 sites added/);
+  const b = io();
+  assert.equal(await runSitesCommand(['export'], { configDir: '/nonexistent', stdout: b.out, stderr: b.err, env }), 0);
+  assert.equal(b.text().trim().split('\r\n').length, 301);
+  assert.ok(!b.text().includes('key-of-m'));
 });
