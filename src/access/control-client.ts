@@ -174,7 +174,6 @@ export class RemoteSession implements UiSession {
   }
 
   async execute(line: string, options: ExecuteOptions): Promise<ExecuteResult> {
-    if (line.trim() !== '') this.lines.push(line);
     let id = 0;
     const onAbort = () => this.send({ op: 'abort', id });
     const p = this.request((i) => {
@@ -186,6 +185,9 @@ export class RemoteSession implements UiSession {
       const m = await p;
       if (m.op !== 'result') throw new ControlConnectionError(`unexpected ${m.op} from the daemon`);
       this.currentPrompt = m.prompt;
+      // The daemon's session decides what enters the history (blank lines, writeconfig input and
+      // secrets do not); the client mirrors it.
+      this.lines.push(...m.added);
       return { exitCode: m.exitCode, exit: m.exit };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);

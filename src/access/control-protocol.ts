@@ -11,7 +11,8 @@
  *   hello   {version, user?}                  hello  {version, prompt, history}
  *   execute {id, line}                        block  {id, block}      (0..n, streamed)
  *                                             frame  {id, blocks}     (live views, 0..n)
- *                                             result {id, exitCode, exit, prompt}
+ *                                             result {id, exitCode, exit, prompt, added}
+ *                                             (added: the lines the command added to the session's history)
  *   abort   {id}        ends a running execute (the command sees its AbortSignal)
  *   complete {id, line, cursor}               completion {id, from, candidates}
  *   prompt  {id}                              prompt {id, prompt}
@@ -47,7 +48,7 @@ export type ServerMessage =
   | { op: 'hello'; version: number; prompt: string; history: string[] }
   | { op: 'block'; id: number; block: OutputBlock }
   | { op: 'frame'; id: number; blocks: OutputBlock[] }
-  | { op: 'result'; id: number; exitCode: number; exit: boolean; prompt: string }
+  | { op: 'result'; id: number; exitCode: number; exit: boolean; prompt: string; added: string[] }
   | { op: 'completion'; id: number; from: number; candidates: string[] }
   | { op: 'prompt'; id: number; prompt: string }
   | { op: 'history'; id: number; lines: string[] }
@@ -151,7 +152,8 @@ export function decodeServerMessage(line: string): ServerMessage {
       return { op: 'frame', id, blocks: v.blocks.map(decodeBlock) };
     case 'result':
       if (!isInt(id) || !isInt(v.exitCode) || typeof v.exit !== 'boolean' || !isStr(v.prompt)) fail('result');
-      return { op: 'result', id, exitCode: v.exitCode, exit: v.exit, prompt: v.prompt };
+      if (v.added !== undefined && !(Array.isArray(v.added) && v.added.every(isStr))) fail('result history');
+      return { op: 'result', id, exitCode: v.exitCode, exit: v.exit, prompt: v.prompt, added: (v.added as string[] | undefined) ?? [] };
     case 'completion':
       if (!isInt(id) || !isInt(v.from) || !Array.isArray(v.candidates) || !v.candidates.every(isStr)) fail('completion');
       return { op: 'completion', id, from: v.from, candidates: v.candidates as string[] };

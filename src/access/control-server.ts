@@ -167,6 +167,8 @@ export class ControlServer {
           const id = msg.id;
           const controller = new AbortController();
           running = { id, controller };
+          const before = s.history().length;
+          const added = () => s.history().slice(before);
           s.execute(msg.line, {
             signal: controller.signal,
             sink: {
@@ -175,10 +177,10 @@ export class ControlServer {
             },
           })
             .then(
-              (r) => send({ op: 'result', id, exitCode: r.exitCode, exit: r.exit, prompt: s.prompt() }),
+              (r) => send({ op: 'result', id, exitCode: r.exitCode, exit: r.exit, prompt: s.prompt(), added: added() }),
               (err: unknown) => {
                 send({ op: 'block', id, block: { kind: 'error', code: 'runtime', message: (err as Error).message } });
-                send({ op: 'result', id, exitCode: 1, exit: false, prompt: s.prompt() });
+                send({ op: 'result', id, exitCode: 1, exit: false, prompt: s.prompt(), added: added() });
               },
             )
             .finally(() => {

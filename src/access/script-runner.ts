@@ -30,7 +30,7 @@ export interface ScriptOutcome {
   exitCode: number;
   /** Line number of the first failing line, if any. */
   failedLine?: number;
-  /** Lines handed to the shell. */
+  /** Lines handed to the shell (blank lines and comments included). */
   executed: number;
 }
 
@@ -57,8 +57,7 @@ export async function runScript(
     if (options.signal?.aborted) break;
     lineNo++;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    // Blank lines and # comments go to the shell as well: they end a writeconfig block there.
     let code: number;
     let exit = false;
     const bad = rejectLine(line);

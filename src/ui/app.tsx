@@ -288,7 +288,8 @@ export function App({ session, onExit, boot, output, color: colorProp }: AppProp
           const line = editorRef.current.text;
           dispatch({ type: 'reset' });
           push({ kind: 'echo', prompt: promptRef.current, line });
-          if (line.trim() !== '') void runLine(line);
+          // Empty lines go to the shell too (they end a writeconfig block).
+          void runLine(line);
           return;
         }
         case 'line.complete':

@@ -158,3 +158,12 @@ test('SIGINT ends a running live view and the script with 130', async (t) => {
   assert.match(p.output(), /-c:1: interrupted/);
   assert.doesNotMatch(p.output(), /\n\s+at /);
 });
+
+test('a writeconfig block in a command file ends at two empty lines and is applied', async (t) => {
+  const dir = tempConfigDir(t);
+  const file = join(dir, 'restore.lcs');
+  writeFileSync(file, ['writeconfig', 'set /Setup/Name via-writeconfig', '', '', 'sysinfo', ''].join('\n'));
+  const r = await runBin(['--config-dir', dir, '-f', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /NAME: via-writeconfig/);
+});

@@ -55,6 +55,8 @@ test('two clients share one store: one sees the other\'s change; the socket is m
 
   assert.deepEqual(await a.complete('sy', 2), { from: 0, candidates: ['sysinfo'] });
   assert.deepEqual(a.history(), ['set Name branch7']);
+  await a.execute('   ', { sink: collect().sink });
+  assert.deepEqual(a.history(), ['set Name branch7'], 'the daemon session decides what enters the history');
 
   a.close();
   b.close();

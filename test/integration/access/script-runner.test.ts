@@ -10,11 +10,11 @@ function io() {
   return { out, err, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } };
 }
 
-test('runs lines in order, skips blanks and # comments, stops at the first failure with its line number', async () => {
+test('runs lines in order (blank and comment lines go to the shell too), stops at the first failure with its line number', async () => {
   const s = new FakeSession();
   const o = io();
   const r = await runScript(s, ['# setup', 'set Name a', '', 'fail invalidValue', 'set Name b'], { name: 'x.lcs', ...o });
-  assert.deepEqual(r, { exitCode: 5, failedLine: 4, executed: 2 });
+  assert.deepEqual(r, { exitCode: 5, failedLine: 4, executed: 4 });
   assert.deepEqual(o.err, ['x.lcs:4: Error: failed as asked (invalidValue)\n']);
   assert.equal(s.store.values.get('Name'), 'a');
 });

@@ -51,6 +51,7 @@ export class FakeSession implements ShellSession {
   }
 
   async execute(line: string, options: ExecuteOptions): Promise<ExecuteResult> {
+    if (line.trim() === '' || line.trim().startsWith('#')) return { exitCode: 0, exit: false };
     this.lines.push(line);
     for (const cmd of line.split(';').map((c) => c.trim()).filter(Boolean)) {
       const r = await this.one(cmd, options);
