@@ -199,3 +199,35 @@ test('switching Operating off stops the server; on again starts it', async (t) =
   const c = await login(f.server.address()!.port, { username: 'alice', password: 'correct horse' });
   c.end();
 });
+
+test('Max-Sessions caps concurrent sessions; Idle-Timeout closes an idle shell', async (t) => {
+  const f = fixture(t);
+  f.settings.maxSessions = 1;
+  f.settings.idleTimeoutSec = 1;
+  await f.server.reconcile();
+  const port = f.server.address()!.port;
+  const c = await login(port, { username: 'alice', password: 'correct horse' });
+  t.after(() => c.end());
+  const slow = exec(c, 'sleep 400');
+  await new Promise((r) => setTimeout(r, 100));
+  const refused = await exec(c, 'sysinfo');
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /too many sessions \(at most 1\)/);
+  assert.equal((await slow).code, 0);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(f.server.counters.sessions, 0);
+
+  const started = Date.now();
+  const closed = await new Promise<string>((resolve, reject) => {
+    c.shell({ term: 'xterm', cols: 80, rows: 24 }, (e, stream) => {
+      if (e) return reject(e);
+      let screen = '';
+      stream.on('data', (d: Buffer) => (screen += d.toString()));
+      stream.on('close', () => resolve(screen));
+    });
+  });
+  const took = Date.now() - started;
+  assert.match(closed, /idle timeout/);
+  assert.ok(took >= 900 && took < 5000, `closed after ${took} ms`);
+  assert.ok(f.log.some((l) => /idle for 1 s; closed/.test(l)));
+});
