@@ -111,6 +111,16 @@ export class Forwarder implements InboundSink {
     this.tokensAt = options.clock.now();
   }
 
+  /** The node's own addresses (sources of ICMP errors), e.g. after a configuration change. */
+  setRouterAddresses(addresses: Uint8Array[]): void {
+    const v4 = addresses.find((a) => a.length === 4);
+    const v6 = addresses.find((a) => a.length === 16);
+    if (v4) this.o.routerAddress4 = v4;
+    else delete this.o.routerAddress4;
+    if (v6) this.o.routerAddress6 = v6;
+    else delete this.o.routerAddress6;
+  }
+
   /** Attaches a LAN port: its received batches are forwarded; the first port is the primary one. */
   attachLan(port: LanPort): void {
     this.lans.set(port.name, port);
