@@ -32,8 +32,8 @@ import type { Endpoint, Transport } from './net/types.js';
 
 /** The notify type that carries every mesh control message (private-use status range). */
 export const MESH_CONTROL_NOTIFY = NotifyType.MESH_SHORTCUT_REQUEST;
-/** Peer names of mesh tunnels built from the template. */
-export const MESH_PEER_PREFIX = 'mesh:';
+/** Peer names of mesh tunnels built from the template: 'mesh_' and the peer's identity. */
+export const MESH_PEER_PREFIX = 'mesh_';
 /** The responder config that accepts mesh tunnels from other spokes. */
 export const MESH_RESPONDER_PEER = 'mesh-responder';
 
@@ -116,6 +116,10 @@ export class Engine {
   private readonly remoteEndpoint = new Map<string, Endpoint>();
   private readonly remoteIdOf = new Map<string, string>();
   private lanPrefixes: string[] = [];
+  /** Mesh peer config name <-> the remote identity it was built for. */
+  private readonly meshPeerIds = new Map<string, string>();
+  /** Incoming mesh IKE SAs (responder side): ikeId -> tunnel name. */
+  private readonly responderNames = new Map<number, string>();
   private stopped = false;
 
   constructor(options: EngineOptions) {
@@ -131,6 +135,7 @@ export class Engine {
       tunnels: this.datapath,
     });
     this.datapath.setSink({ fromTunnel: (id, data, off, len) => this.fromTunnel(id, data, off, len) });
+    this.datapath.tunnelName = (s) => (s.peer === MESH_RESPONDER_PEER ? this.responderTunnelName(s.ikeId) : s.peer);
     this.ike = new IkeEngine({
       clock: this.clock,
       transport: this.transport,
@@ -300,9 +305,16 @@ export class Engine {
     });
     e.on('ike-down', (ev) => {
       if (this.ikeIdOf.get(ev.peer) === ev.ikeId) this.ikeIdOf.delete(ev.peer);
+      const incoming = this.responderNames.get(ev.ikeId);
+      if (incoming !== undefined) {
+        this.responderNames.delete(ev.ikeId);
+        this.withdrawPeer(incoming);
+        this.spoke.tunnelDown(this.meshPeerId(incoming), ev.reason);
+        return;
+      }
       if (this.peerKind.has(ev.peer)) this.licence.release('vpn', ev.peer);
       if (ev.peer.startsWith(MESH_PEER_PREFIX)) {
-        const peerId = ev.peer.slice(MESH_PEER_PREFIX.length);
+        const peerId = this.meshPeerId(ev.peer);
         const t = this.spoke.tunnelTo(peerId);
         if (t?.state === 'connecting') this.spoke.tunnelFailed(peerId, failureOf(ev.reason), ev.detail ?? ev.reason);
         else this.spoke.tunnelDown(peerId, ev.reason);
@@ -312,27 +324,40 @@ export class Engine {
     e.on('peer-retry', (ev) => {
       if (!ev.peer.startsWith(MESH_PEER_PREFIX)) return;
       // Mesh tunnels do not retry on their own: the controller backs off per destination.
-      const peerId = ev.peer.slice(MESH_PEER_PREFIX.length);
+      const peerId = this.meshPeerId(ev.peer);
       this.spoke.tunnelFailed(peerId, /auth/i.test(ev.reason) ? 'auth-failed' : /timeout|no answer|timed out/i.test(ev.reason) ? 'unreachable' : 'ike-error', ev.reason);
       this.ike.removePeer(ev.peer);
     });
     e.on('child-up', (ev) => {
-      const mesh = ev.peer.startsWith(MESH_PEER_PREFIX) || ev.peer === MESH_RESPONDER_PEER;
-      this.remoteNets.set(ev.peer, ev.remoteTs);
+      const incoming = ev.peer === MESH_RESPONDER_PEER;
+      const tunnel = incoming ? this.responderTunnelName(ev.ikeId) : ev.peer;
+      const mesh = incoming || ev.peer.startsWith(MESH_PEER_PREFIX);
+      const localNets = ev.localTs.map(tsToPrefix).filter(isString);
+      const remoteNets = ev.remoteTs.map(tsToPrefix).filter(isString);
+      if (incoming) {
+        const peerId = this.meshPeerId(tunnel);
+        const sa = this.ike.allSas().find((x) => x.ikeId === ev.ikeId);
+        const endpoint = sa ? { address: sa.remote.address, port: sa.remote.port } : { address: '0.0.0.0', port: 0 };
+        const verdict = this.spoke.acceptIncoming(peerId, endpoint, remoteNets);
+        if (!verdict.ok) {
+          this.log('warn', 'mesh', `refused the mesh tunnel from ${peerId}: ${verdict.reason}`);
+          sa?.queueIkeDelete('deleted-locally');
+          return;
+        }
+      }
+      this.remoteNets.set(tunnel, ev.remoteTs);
       const source: RouteSource = mesh ? 'mesh' : 'ike';
       const distance = mesh ? this.cfg.mesh.adminDistance : undefined;
-      for (const ts of ev.remoteTs) {
-        const prefix = tsToPrefix(ts);
-        if (!prefix || prefix === '0.0.0.0/0' || prefix === '::/0') continue;
-        this.routes.replace({ prefix, source, target: { kind: 'sa', id: ev.peer }, ...(distance !== undefined ? { distance } : {}), comment: ev.peer });
+      for (const prefix of remoteNets) {
+        if (prefix === '0.0.0.0/0' || prefix === '::/0') continue;
+        this.routes.replace({ prefix, source, target: { kind: 'sa', id: tunnel }, ...(distance !== undefined ? { distance } : {}), comment: tunnel });
       }
-      if (ev.peer.startsWith(MESH_PEER_PREFIX)) {
-        this.spoke.tunnelUp(ev.peer.slice(MESH_PEER_PREFIX.length), ev.localTs.map(tsToPrefix).filter(isString), ev.remoteTs.map(tsToPrefix).filter(isString));
-      }
+      if (mesh) this.spoke.tunnelUp(this.meshPeerId(tunnel), localNets, remoteNets);
     });
     e.on('child-down', (ev) => {
       if (ev.reason === 'rekeyed') return;
-      if (!this.datapath.hasTunnel(ev.peer)) this.withdrawPeer(ev.peer);
+      const tunnel = ev.peer === MESH_RESPONDER_PEER ? this.responderTunnelName(ev.ikeId) : ev.peer;
+      if (!this.datapath.hasTunnel(tunnel)) this.withdrawPeer(tunnel);
     });
     e.on('private-notify', (ev) => {
       if (ev.notifyType !== MESH_CONTROL_NOTIFY) return;
@@ -369,10 +394,8 @@ export class Engine {
         return false;
       },
       connect: (spec: MeshTunnelSpec) => this.connectMesh(spec),
-      disconnect: (peerId: string) => {
-        if (!this.ike.removePeer(MESH_PEER_PREFIX + peerId)) this.spoke.tunnelDown(peerId, 'removed');
-      },
-      cancelConnect: (peerId: string) => void this.ike.removePeer(MESH_PEER_PREFIX + peerId),
+      disconnect: (peerId: string, reason: string) => this.deleteMeshTunnel(peerId, reason),
+      cancelConnect: (peerId: string) => void this.ike.removePeer(this.meshName(peerId)),
       installRoute: () => {},
       withdrawRoute: () => {},
       moveFlows: (localNetworks: string[], remote: string, to: string) => {
@@ -380,7 +403,7 @@ export class Engine {
         const remoteP = prefixOf(remote);
         const hubPeer = this.activeHubPeer();
         if (!remoteP || !hubPeer) return [];
-        const [from, target] = to === 'hub' ? [undefined, hubPeer] : [hubPeer, MESH_PEER_PREFIX + to];
+        const [from, target] = to === 'hub' ? [undefined, hubPeer] : [hubPeer, this.meshName(to)];
         const moves = [];
         for (const local of localNetworks) {
           const localP = prefixOf(local);
@@ -391,7 +414,7 @@ export class Engine {
         }
         return moves;
       },
-      lastActivity: (peerId: string) => this.datapath.lastActivity(MESH_PEER_PREFIX + peerId),
+      lastActivity: (peerId: string) => this.datapath.lastActivity(this.meshName(peerId)),
       acquireLicence: (holder: string) => this.licence.acquire('mesh', holder),
       releaseLicence: (holder: string) => void this.licence.release('mesh', holder),
       log: (level: 'info' | 'warn', text: string) => this.log(level, 'mesh', text),
@@ -424,7 +447,7 @@ export class Engine {
       this.clock.setTimer(0, () => this.spoke.tunnelFailed(spec.peerId, 'ike-error', 'no mesh template configured'));
       return;
     }
-    const name = MESH_PEER_PREFIX + spec.peerId;
+    const name = this.meshName(spec.peerId);
     const input: PeerConfigInput = {
       name,
       role: 'initiator',
@@ -440,6 +463,43 @@ export class Engine {
     };
     if (this.ike.peerConfig(name)) this.ike.replacePeer(input);
     else this.ike.addPeer(input);
+  }
+
+  /** Deletes the mesh tunnel to peerId, whichever end built it (IKE DELETE tells the peer). */
+  private deleteMeshTunnel(peerId: string, reason: string): void {
+    const name = this.meshName(peerId);
+    if (this.ike.removePeer(name)) return;
+    for (const [ikeId, n] of this.responderNames) {
+      if (n !== name) continue;
+      const sa = this.ike.allSas().find((x) => x.ikeId === ikeId);
+      if (sa) {
+        sa.queueIkeDelete(reason === 'idle' ? 'idle' : 'deleted-locally');
+        return;
+      }
+    }
+    this.spoke.tunnelDown(peerId, reason);
+  }
+
+  /** The tunnel name of an incoming mesh IKE SA: the mesh name of its authenticated identity. */
+  private responderTunnelName(ikeId: number): string {
+    let name = this.responderNames.get(ikeId);
+    if (name === undefined) {
+      const sa = this.ike.allSas().find((x) => x.ikeId === ikeId);
+      name = this.meshName(sa?.remoteIdentity?.value ?? `ike${ikeId}`);
+      this.responderNames.set(ikeId, name);
+    }
+    return name;
+  }
+
+  /** The IKE peer name of the mesh tunnel to peerId (names allow letters, digits, '.', '_', '-'). */
+  private meshName(peerId: string): string {
+    const name = (MESH_PEER_PREFIX + peerId.replace(/[^A-Za-z0-9._-]/g, '_')).slice(0, 64);
+    this.meshPeerIds.set(name, peerId);
+    return name;
+  }
+
+  private meshPeerId(name: string): string {
+    return this.meshPeerIds.get(name) ?? name.slice(MESH_PEER_PREFIX.length);
   }
 
   /** The hub peer whose tunnel is up (the first, when several hubs are configured). */

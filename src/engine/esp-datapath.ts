@@ -65,6 +65,11 @@ export class EspDatapath implements SaInstaller, TunnelSender {
   private readonly activity = new Map<string, number>();
   private readonly openResult = new EspOpenResult();
   private sink: InboundSink | undefined;
+  /**
+   * The tunnel name an installed SA is filed under (default: its peer config). A responder
+   * config that accepts many peers (mesh) names each of its SAs after the remote identity.
+   */
+  tunnelName: (s: ChildSaInstall) => string = (s) => s.peer;
 
   constructor(
     private readonly transport: Transport,
@@ -83,16 +88,18 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     const sa = new InboundSa({ spi: s.spi, aead: createAead(s.encrId, s.keyBits, s.keyMaterial) });
     this.table.remove(s.spi);
     this.table.add(sa);
-    this.inMeta.set(s.spi, { peer: s.peer, ranges: s.remoteTs.map(toRange) });
-    this.reindexInbound(s.peer);
+    const peer = this.tunnelName(s);
+    this.inMeta.set(s.spi, { peer, ranges: s.remoteTs.map(toRange) });
+    this.reindexInbound(peer);
   }
 
   installOutbound(s: ChildSaInstall): void {
     const sa = new OutboundSa({ spi: s.spi, aead: createAead(s.encrId, s.keyBits, s.keyMaterial) });
-    const entry: OutboundEntry = { sa, peer: s.peer, remote: s.remote, ranges: s.remoteTs.map(toRange), installedAt: this.clock.now() };
-    const list = this.outbound.get(s.peer) ?? [];
+    const peer = this.tunnelName(s);
+    const entry: OutboundEntry = { sa, peer, remote: s.remote, ranges: s.remoteTs.map(toRange), installedAt: this.clock.now() };
+    const list = this.outbound.get(peer) ?? [];
     list.unshift(entry);
-    this.outbound.set(s.peer, list);
+    this.outbound.set(peer, list);
     this.outBySpi.set(s.spi, entry);
   }
 
