@@ -113,13 +113,12 @@ export class Engine {
   /** The IKE SA of each peer that is up (for mesh messages). */
   private readonly ikeIdOf = new Map<string, number>();
   private readonly remoteNets = new Map<string, string[]>();
-  private readonly remoteEndpoint = new Map<string, Endpoint>();
-  private readonly remoteIdOf = new Map<string, string>();
   private lanPrefixes: string[] = [];
   /** Mesh peer config name <-> the remote identity it was built for. */
   private readonly meshPeerIds = new Map<string, string>();
   /** Incoming mesh IKE SAs (responder side): ikeId -> tunnel name. */
   private readonly responderNames = new Map<number, string>();
+  private readonly acceptedIncoming = new Set<number>();
   private stopped = false;
 
   constructor(options: EngineOptions) {
@@ -293,8 +292,6 @@ export class Engine {
     }
     e.on('ike-up', (ev) => {
       this.ikeIdOf.set(ev.peer, ev.ikeId);
-      const status = this.ike.snapshot().ikeSas.find((s) => s.ikeId === ev.ikeId);
-      if (status?.remoteId) this.remoteIdOf.set(`${ev.peer}#${ev.ikeId}`, status.remoteId);
       const kind = this.peerKind.get(ev.peer);
       if (kind && !this.licence.acquire('vpn', ev.peer)) {
         this.log('warn', 'licence', `VPN licence exhausted (${this.licence.usage('vpn').cap} tunnels): ${ev.peer} refused`);
@@ -308,16 +305,24 @@ export class Engine {
       const incoming = this.responderNames.get(ev.ikeId);
       if (incoming !== undefined) {
         this.responderNames.delete(ev.ikeId);
-        this.withdrawPeer(incoming);
-        this.spoke.tunnelDown(this.meshPeerId(incoming), ev.reason);
+        // A refused attempt never became a tunnel here; only an accepted one goes down.
+        if (this.acceptedIncoming.delete(ev.ikeId)) {
+          if (!this.datapath.hasTunnel(incoming)) this.withdrawPeer(incoming);
+          const t = this.spoke.tunnelTo(this.meshPeerId(incoming));
+          if (t?.initiator === 'remote') this.spoke.tunnelDown(this.meshPeerId(incoming), ev.reason);
+        }
         return;
       }
       if (this.peerKind.has(ev.peer)) this.licence.release('vpn', ev.peer);
       if (ev.peer.startsWith(MESH_PEER_PREFIX)) {
+        // Removed on purpose (idle, disabled, a collision the peer's attempt won): already handled.
+        if (ev.reason === 'peer-removed') return;
         const peerId = this.meshPeerId(ev.peer);
         const t = this.spoke.tunnelTo(peerId);
-        if (t?.state === 'connecting') this.spoke.tunnelFailed(peerId, failureOf(ev.reason), ev.detail ?? ev.reason);
-        else this.spoke.tunnelDown(peerId, ev.reason);
+        if (t?.initiator === 'local') {
+          if (t.state === 'connecting') this.spoke.tunnelFailed(peerId, failureOf(ev.reason), ev.detail ?? ev.reason);
+          else this.spoke.tunnelDown(peerId, ev.reason);
+        }
         this.ike.removePeer(ev.peer);
       }
     });
@@ -344,6 +349,7 @@ export class Engine {
           sa?.queueIkeDelete('deleted-locally');
           return;
         }
+        this.acceptedIncoming.add(ev.ikeId);
       }
       this.remoteNets.set(tunnel, ev.remoteTs);
       const source: RouteSource = mesh ? 'mesh' : 'ike';
@@ -424,8 +430,10 @@ export class Engine {
   private hubPorts() {
     const info = (name: string) => {
       const nets = (this.remoteNets.get(name) ?? []).map(tsToPrefix).filter(isString);
-      const ep = this.remoteEndpoint.get(name);
-      return { name, peerId: name, networks: nets, ...(ep ? { endpoint: ep } : {}) };
+      const ikeId = this.ikeIdOf.get(name);
+      const sa = ikeId === undefined ? undefined : this.ike.allSas().find((x) => x.ikeId === ikeId);
+      const peerId = sa?.remoteIdentity?.value ?? name;
+      return { name, peerId, networks: nets, ...(sa ? { endpoint: { address: sa.remote.address, port: sa.remote.port } } : {}) };
     };
     return {
       sendToSpoke: (spoke: string, m: MeshMessage) => this.sendMesh(spoke, m),

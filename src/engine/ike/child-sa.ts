@@ -13,6 +13,7 @@
  */
 import type { Timer } from '../clock.js';
 import { IkeStateError } from './errors.js';
+import type { IkeSa } from './ike-sa.js';
 import type { EspSuite } from './proposal.js';
 import type { SaUsage } from './sa-installer.js';
 import type { TrafficSelector } from './traffic-selector.js';
@@ -72,7 +73,7 @@ export class ChildSa {
   lastUsage: { in: SaUsage; out: SaUsage } = { in: { bytes: 0, packets: 0 }, out: { bytes: 0, packets: 0 } };
   lastActivity = 0;
   /** The IKE SA that owns it now (changes on an IKE rekey); undefined once deleted. */
-  owner: { queueChildRekey(c: ChildSa): void; readonly state: string } | undefined;
+  owner: IkeSa | undefined;
   /** Whether this end initiated the exchange that created the child. */
   initiatedByUs = false;
 

@@ -266,7 +266,7 @@ export class IkeEngine {
     const peer = typeof name === 'string' ? this.peers.get(name) : name;
     if (!peer || peer.removed || this.stopped) return false;
     if (peer.config.remoteGateways.length === 0) return false;
-    if ([...peer.sas].some((sa) => sa.alive && sa.state !== 'deleting')) return true;
+    if (this.hasStandingSa(peer)) return true;
     peer.reconnectTimer?.cancel();
     peer.reconnectTimer = undefined;
     const cfg = peer.config;
@@ -276,6 +276,11 @@ export class IkeEngine {
     sa.queue(new IkeInitTask(sa, true));
     sa.queue(new IkeAuthTask(sa, true, { initialContact: true }));
     return true;
+  }
+
+  /** An SA that stands for the peer: not replaced, not being deleted, not gone. */
+  private hasStandingSa(peer: Peer): boolean {
+    return [...peer.sas].some((s) => s.state !== 'deleting' && s.state !== 'rekeyed' && s.state !== 'destroyed');
   }
 
   /** Takes a peer's tunnel down without removing the peer (no reconnect until connect()). */
@@ -440,8 +445,9 @@ export class IkeEngine {
     peer.sas.delete(sa);
     if (sa.lastError && reason !== 'rekeyed') peer.lastError = sa.lastError;
     if (peer.initiated === sa) peer.initiated = undefined;
-    // Reconnect when the peer is ours to initiate and this was its last SA.
-    if ([...peer.sas].some((s) => s.alive && s.state !== 'deleting')) return;
+    // Reconnect when the peer is ours to initiate and this was its last SA (SAs that are being
+    // replaced or deleted do not count: they go away on their own, without a reconnect).
+    if (this.hasStandingSa(peer)) return;
     if (peer.removed || this.stopped || NO_RECONNECT.has(reason) || !this.initiates(peer.config)) return;
     peer.failures++;
     const cfg = peer.config;

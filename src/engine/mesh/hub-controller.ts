@@ -56,6 +56,8 @@ export class MeshHubController {
   private policy: MeshPolicy;
   private readonly groups = new Map<string, Group>();
   private readonly announcedEndpoint = new Map<string, { address: string; port: number }>();
+  /** The identity a spoke's mesh tunnels authenticate with (its template's local ID). */
+  private readonly announcedPeerId = new Map<string, string>();
   private readonly inFlight = new Map<string, number>();
   private readonly rows = new Map<string, HubRequestRow>();
   private readonly redirectLimiter: RequestBackoff;
@@ -92,6 +94,8 @@ export class MeshHubController {
       case 'announce':
         this.groups.set(from, { groupId: m.groupId ?? 0, acceptedGroupIds: m.acceptedGroupIds ?? [] });
         if (m.endpoint) this.announcedEndpoint.set(from, m.endpoint);
+        else this.announcedEndpoint.delete(from);
+        if (m.peerId) this.announcedPeerId.set(from, m.peerId);
         return;
       case 'shortcutRequest':
         return this.onRequest(spoke, m);
@@ -120,9 +124,9 @@ export class MeshHubController {
     };
     if (!this.active) return refuse(MeshStatus.hubDisabled, 'mesh is disabled at the hub');
     if (!a) return refuse(MeshStatus.unknownDestination, `no spoke of this hub owns ${srcAddr}`);
-    const verdict = this.check(b, a, m.destination!);
-    if (verdict) return refuse(verdict.status, verdict.reason);
     const aNet = networkOf(a.networks, srcAddr) ?? m.source!;
+    const verdict = this.check(b, a, [m.destination!, aNet]);
+    if (verdict) return refuse(verdict.status, verdict.reason);
     const pair = pairKey(a.name, b.name);
     const flightSince = this.inFlight.get(pair);
     if (flightSince !== undefined && this.clock.now() - flightSince < IN_FLIGHT_MS) {
@@ -160,11 +164,18 @@ export class MeshHubController {
     if (!this.active) return refuse(MeshStatus.hubDisabled, 'mesh is disabled at the hub');
     if (!b) return refuse(MeshStatus.unknownDestination, `no spoke of this hub owns ${dstAddr}`);
     const bNet = networkOf(b.networks, dstAddr) ?? m.destination!;
-    const verdict = this.check(a, b, bNet);
+    const verdict = this.check(a, b, [bNet, m.source!]);
     if (verdict) return refuse(verdict.status, verdict.reason);
-    const endpoint = this.announcedEndpoint.get(b.name) ?? b.endpoint;
+    // Only an announced public endpoint will do: the address the hub sees may be a NAT's.
+    const endpoint = this.announcedEndpoint.get(b.name);
     if (!endpoint) return refuse(MeshStatus.notPublic, `${b.name} has no public endpoint`);
-    this.inFlight.set(pairKey(a.name, b.name), this.clock.now());
+    const pair = pairKey(a.name, b.name);
+    const flightSince = this.inFlight.get(pair);
+    if (flightSince !== undefined && this.clock.now() - flightSince < IN_FLIGHT_MS) {
+      this.counters.deduplicated++;
+      return;
+    }
+    this.inFlight.set(pair, this.clock.now());
     row.status = 'relayed';
     row.validUntil = this.clock.now() + this.settings.requestValiditySec * 1000;
     this.counters.relayed++;
@@ -174,7 +185,7 @@ export class MeshHubController {
       source: m.source!,
       destination: bNet,
       endpoint,
-      peerId: b.peerId,
+      peerId: this.announcedPeerId.get(b.name) ?? b.peerId,
       validitySec: this.settings.requestValiditySec,
       nodeName: b.name,
     });
@@ -182,16 +193,16 @@ export class MeshHubController {
 
   private onResult(from: HubSpokeInfo, m: MeshMessage): void {
     this.counters.results++;
-    const dstAddr = prefixAddress(m.destination!);
-    const other = this.ports.spokeFor(dstAddr);
-    if (other) this.inFlight.delete(pairKey(from.name, other.name));
-    // The row was opened by whichever spoke asked; find it by the pair and prefix.
-    for (const row of this.rows.values()) {
-      if ((row.requester === from.name || row.target === from.name) && (row.prefix === m.destination || (other && (row.requester === other.name || row.target === other.name)))) {
-        row.status = meshStatusName(m.status ?? 0);
-        if (m.reason) row.reason = m.reason;
-        else delete row.reason;
-      }
+    const other = this.ports.spokeFor(prefixAddress(m.destination!));
+    if (!other) return;
+    this.inFlight.delete(pairKey(from.name, other.name));
+    // The result is about the offer for `destination`: the row of that pair and prefix.
+    for (const key of [`${other.name}|${from.name}|${m.destination}`, `${from.name}|${other.name}|${m.destination}`]) {
+      const row = this.rows.get(key);
+      if (!row) continue;
+      row.status = meshStatusName(m.status ?? 0);
+      if (m.reason) row.reason = m.reason;
+      else delete row.reason;
     }
   }
 
@@ -226,15 +237,18 @@ export class MeshHubController {
     return this.groups.get(spoke);
   }
 
-  private check(requester: HubSpokeInfo, target: HubSpokeInfo, prefix: string): { status: number; reason: string } | undefined {
+  /** Policy for a conversation between the two spokes' networks: both must pass the filter. */
+  private check(requester: HubSpokeInfo, target: HubSpokeInfo, prefixes: string[]): { status: number; reason: string } | undefined {
     const r = this.identityOf(requester);
     const t = this.identityOf(target);
     if (!this.accepts(this.settings.acceptedGroupIds, r.groupId)) {
       return { status: MeshStatus.groupNotAccepted, reason: `the hub does not accept group ${r.groupId}` };
     }
-    const v = this.policy.check(r, t, prefix);
-    if (v.allowed) return undefined;
-    return { status: v.reason === 'group-not-accepted' ? MeshStatus.groupNotAccepted : MeshStatus.policyDenied, reason: v.detail };
+    for (const prefix of prefixes) {
+      const v = this.policy.check(r, t, prefix);
+      if (!v.allowed) return { status: v.reason === 'group-not-accepted' ? MeshStatus.groupNotAccepted : MeshStatus.policyDenied, reason: v.detail };
+    }
+    return undefined;
   }
 
   private identityOf(s: HubSpokeInfo): SpokeIdentity {

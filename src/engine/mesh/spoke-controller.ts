@@ -469,7 +469,15 @@ export class MeshSpokeController {
   // ---- helpers -------------------------------------------------------------------------
 
   private announce(): void {
-    this.sendToHub({ type: 'announce', requestId: 0, groupId: this.settings.groupId, acceptedGroupIds: this.settings.acceptedGroupIds, nodeName: this.identity.name, ...(this.identity.publicEndpoint ? { endpoint: this.identity.publicEndpoint } : {}) });
+    this.sendToHub({
+      type: 'announce',
+      requestId: 0,
+      groupId: this.settings.groupId,
+      acceptedGroupIds: this.settings.acceptedGroupIds,
+      nodeName: this.identity.name,
+      peerId: this.identity.peerId,
+      ...(this.identity.publicEndpoint ? { endpoint: this.identity.publicEndpoint } : {}),
+    });
   }
 
   private sendToHub(m: MeshMessage): void {

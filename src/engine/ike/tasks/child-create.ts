@@ -153,6 +153,15 @@ export class ChildCreateTask implements Task {
       sa.installChild(nc);
       return 'success';
     }
+    if (old.state === 'deleted' || (old.replacedBy && old.replacedBy !== nc)) {
+      // The peer settled a collision before our answer came (it deleted the old child and
+      // kept the child of its own exchange): ours is redundant. The peer installed it, so
+      // install and delete it.
+      sa.count('child-rekey-redundant');
+      sa.installChild(nc, undefined, true);
+      sa.queue(new ChildDeleteTask(sa, [nc], 'rekeyed'));
+      return 'success';
+    }
     const collision = old.collision;
     if (collision) {
       old.collision = undefined;
@@ -281,7 +290,7 @@ export class ChildCreateTask implements Task {
 }
 
 /** Rekey outcome after a collision: `old` was replaced by `winner`. */
-function resolveRekey(sa: IkeSa, old: ChildSa, winner: ChildSa): void {
+export function resolveRekey(sa: IkeSa, old: ChildSa, winner: ChildSa): void {
   if (old.state === 'rekeying' || old.state === 'installed') old.setState('rekeyed');
   old.replacedBy = winner;
   sa.ctx.events.emit('child-rekeyed', { ...sa.childRef(old), newChildId: winner.childId, newSpiIn: winner.spiIn, newSpiOut: winner.spiOut });

@@ -31,11 +31,16 @@ export class ChildDeleteTask implements Task {
   }
 
   process(_m: Message): TaskStatus {
-    for (const c of this.children) if (this.sa.children.get(c.childId) === c) this.sa.removeChild(c, this.reason);
+    // A child may have moved to the successor of an IKE rekey meanwhile: remove it there.
+    for (const c of this.children) c.owner?.removeChild(c, this.reason);
     return 'success';
   }
 
   abandon(): void {
-    // The SA is going away; it removes its children itself.
+    // The SA is going away and removes its own children; a child that moved to the successor
+    // of an IKE rekey while this exchange was in flight is deleted from there.
+    for (const c of this.children) {
+      if (c.owner && c.owner !== this.sa && c.state !== 'deleted') c.owner.queueChildDelete(c, this.reason);
+    }
   }
 }

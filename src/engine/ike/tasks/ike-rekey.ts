@@ -110,6 +110,8 @@ export class IkeRekeyTask implements Task {
       if (weLost) {
         // Our new SA is redundant: delete it; the peer (winner) deletes the old one.
         newSa.setState('established');
+        newSa.establishedAt = sa.ctx.clock.now();
+        newSa.startTimers(); // DPD, lifetimes: it must not outlive a lost DELETE
         sa.ctx.register(newSa);
         newSa.queue(new IkeDeleteTask(newSa, 'rekeyed'));
         completeRekey(sa, c.newSa, false);
@@ -184,6 +186,8 @@ export class IkeRekeyTask implements Task {
     if (sa.state === 'rekeying') {
       // Our own rekey is in flight: the winner is decided when it completes.
       newSa.setState('established');
+      newSa.establishedAt = sa.ctx.clock.now();
+      newSa.startTimers();
       sa.ctx.register(newSa);
       sa.rekeyCollision = { newSa, nonceI: this.nonceI!, nonceR: this.nonceR! };
     } else {

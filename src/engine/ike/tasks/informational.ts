@@ -10,6 +10,8 @@ import type { Message, NotifyPayload, Payload } from '../codec/types.js';
 import type { ChildSa } from '../child-sa.js';
 import type { IkeSa } from '../ike-sa.js';
 import { all } from '../message.js';
+import { resolveRekey } from './child-create.js';
+import { completeRekey } from './ike-rekey.js';
 import { spiFromBytes, spiToBytes } from '../proposal.js';
 import type { Task, TaskStatus } from '../task.js';
 
@@ -27,10 +29,21 @@ export class InformationalResponder implements Task {
   process(m: Message): TaskStatus {
     const sa = this.sa;
     for (const d of all(m, PayloadType.D)) {
-      if (d.protocolId === ProtocolId.IKE) this.deleteIke = true;
+      if (d.protocolId === ProtocolId.IKE) {
+        this.deleteIke = true;
+        // Our rekey of this SA collided with the peer's, and the peer deletes the old SA: the
+        // peer never saw our request, its rekey stands (the children move to its new SA).
+        const c = sa.rekeyCollision;
+        if (c && c.newSa.alive) {
+          sa.rekeyCollision = undefined;
+          sa.count('ike-rekey-collision-resolved-by-delete');
+          completeRekey(sa, c.newSa, false);
+        }
+      }
       else if (d.protocolId === ProtocolId.ESP) {
         for (const spi of d.spis) {
-          const c = spi.length === 4 ? sa.childByOutSpi(spiFromBytes(spi)) : undefined;
+          // After an IKE rekey the children live on the successor; a delete may still come on the old SA.
+          const c = spi.length === 4 ? sa.childByOutSpi(spiFromBytes(spi)) ?? sa.replacedBy?.childByOutSpi(spiFromBytes(spi)) : undefined;
           if (c && !this.deleteChildren.includes(c)) this.deleteChildren.push(c);
           else if (!c) sa.count('delete-unknown-spi');
         }
@@ -65,7 +78,13 @@ export class InformationalResponder implements Task {
       m.payloads.push({ type: PayloadType.D, protocolId: ProtocolId.ESP, spis: this.deleteChildren.map((c) => spiToBytes(c.spiIn)) });
       for (const c of this.deleteChildren) {
         if (c.state === 'deleted') continue;
-        this.sa.removeChild(c, c.state === 'rekeyed' || c.replacedBy ? 'rekeyed' : 'deleted-by-peer');
+        if (c.collision && c.collision.newChild.state !== 'deleted') {
+          // Same for a child: the peer's rekey stands, ours (still in flight) will be refused.
+          const winner = c.collision.newChild;
+          c.collision = undefined;
+          resolveRekey(c.owner ?? this.sa, c, winner);
+        }
+        (c.owner ?? this.sa).removeChild(c, c.state === 'rekeyed' || c.replacedBy ? 'rekeyed' : 'deleted-by-peer');
       }
     }
     return 'success';
