@@ -22,7 +22,7 @@ import type { NotifyPayload } from './ike/codec/index.js';
 import { TypedEmitter, type IkeEventMap } from './ike/events.js';
 import { IkeEngine } from './ike/ike-engine.js';
 import type { PeerConfigInput } from './ike/peer-config.js';
-import { DEFAULT_LICENCE_PROFILE, findLicenceProfile, LicenceCounter } from './mesh/licence.js';
+import { LicenceCounter, type LicenceProfile } from './mesh/licence.js';
 import { decodeMeshMessage, encodeMeshMessage, stringifyMeshMessage, type MeshEndpoint, type MeshMessage } from './mesh/messages.js';
 import { MeshHubController } from './mesh/hub-controller.js';
 import { containsAddress } from './mesh/networks.js';
@@ -65,7 +65,8 @@ export interface EngineConfig {
   lanAddresses: string[];
   peers: EnginePeer[];
   staticRoutes: EngineStaticRoute[];
-  licenceProfile: string;
+  /** The licence model's caps. */
+  licence: LicenceProfile;
   mesh: MeshSettings;
   meshTemplate?: MeshTemplate;
   /** Where other branches reach this node's IKE port (public address), if anywhere. */
@@ -73,7 +74,7 @@ export interface EngineConfig {
 }
 
 export function emptyEngineConfig(name: string): EngineConfig {
-  return { name, lanAddresses: [], peers: [], staticRoutes: [], licenceProfile: DEFAULT_LICENCE_PROFILE, mesh: { ...DEFAULT_MESH_SETTINGS } };
+  return { name, lanAddresses: [], peers: [], staticRoutes: [], licence: { name: 'Branch-5', vpn: 5, mesh: 10 }, mesh: { ...DEFAULT_MESH_SETTINGS } };
 }
 
 export interface EngineLogEvent {
@@ -142,7 +143,7 @@ export class Engine {
       ...(options.random ? { random: options.random } : {}),
       onEsp: (d, from) => this.datapath.receive(d, from),
     });
-    this.licence = new LicenceCounter(findLicenceProfile(this.cfg.licenceProfile) ?? findLicenceProfile(DEFAULT_LICENCE_PROFILE)!, () => this.clock.now());
+    this.licence = new LicenceCounter(this.cfg.licence, () => this.clock.now());
     this.spoke = new MeshSpokeController(this.spokePorts(), this.clock, this.identity(), this.cfg.mesh);
     this.hub = new MeshHubController(this.hubPorts(), this.clock, this.cfg.mesh);
     for (const port of options.lanPorts ?? []) this.forwarder.attachLan(port);
@@ -160,8 +161,8 @@ export class Engine {
   apply(next: EngineConfig): void {
     const prev = this.cfg;
     this.cfg = next;
-    const profile = findLicenceProfile(next.licenceProfile);
-    if (profile && profile !== this.licence.profile) this.licence.setProfile(profile);
+    const l = this.licence.profile;
+    if (next.licence.name !== l.name || next.licence.vpn !== l.vpn || next.licence.mesh !== l.mesh) this.licence.setProfile(next.licence);
 
     // LAN addresses: connected routes and the node's own addresses.
     this.routes.removeWhere((r) => r.source === 'connected');

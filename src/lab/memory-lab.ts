@@ -10,7 +10,15 @@ import { MemoryLanPort } from '../engine/dataplane/memory-lan-port.js';
 import { Engine, emptyEngineConfig, type EngineConfig, type EnginePeer } from '../engine/engine.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings } from '../engine/mesh/types.js';
 import { MemoryNetwork, type LinkProps } from '../engine/net/memory-network.js';
+import { licenceProfile } from '../../menus/licence.js';
+import type { LicenceProfile } from '../engine/mesh/licence.js';
 import { SimulatedLan } from './simulated-lan.js';
+
+function caps(model: string): LicenceProfile {
+  const p = licenceProfile(model);
+  if (!p) throw new RangeError(`no licence model ${model}`);
+  return { name: p.model, vpn: p.vpnTunnels, mesh: p.meshTunnels };
+}
 
 export const LAB_PSK = 'meshgate-lab-psk-0123456789';
 export const LAB_MESH_PSK = 'meshgate-lab-mesh-psk-0123456789';
@@ -57,7 +65,7 @@ export function lanOf(name: string): { network: string; router: string } {
 export function hubConfig(branches: number, opts: Pick<LabOptions, 'mesh' | 'meshSettings' | 'licenceProfile'>): EngineConfig {
   const cfg = emptyEngineConfig('hub');
   cfg.lanAddresses = ['10.0.0.1/24'];
-  cfg.licenceProfile = opts.licenceProfile ?? 'Central-250';
+  cfg.licence = caps(opts.licenceProfile ?? 'Central-250');
   for (let i = 1; i <= branches; i++) {
     const peer: EnginePeer = {
       kind: 'spoke',
@@ -79,7 +87,7 @@ export function hubConfig(branches: number, opts: Pick<LabOptions, 'mesh' | 'mes
 export function branchConfig(i: number, opts: Pick<LabOptions, 'mesh' | 'meshSettings' | 'licenceProfile'> & { publicEndpoint?: boolean }): EngineConfig {
   const cfg = emptyEngineConfig(`branch${i}`);
   cfg.lanAddresses = [`10.${i}.0.1/24`];
-  cfg.licenceProfile = opts.licenceProfile ?? 'Branch-25';
+  cfg.licence = caps(opts.licenceProfile ?? 'Branch-25');
   cfg.peers.push({
     kind: 'hub',
     name: 'HUB',

@@ -6,32 +6,15 @@
 
 export type LicenceKind = 'vpn' | 'mesh';
 
+/** The caps of the node's licence model (the profiles themselves are configuration: menus/licence.ts). */
 export interface LicenceProfile {
   readonly name: string;
   readonly vpn: number;
   readonly mesh: number;
-  readonly description: string;
 }
 
-/** Central-site devices are capped at 200 mesh tunnels whatever their VPN count. */
+/** No model carries more than 200 mesh tunnels, central sites included. */
 export const MESH_CAP_CENTRAL_SITE = 200;
-
-/** The profiles of the LANCOM table (VPN tunnels / mesh tunnels). */
-export const LICENCE_PROFILES: readonly LicenceProfile[] = [
-  { name: 'Branch-3', vpn: 3, mesh: 6, description: 'small branch: 3 VPN / 6 mesh tunnels' },
-  { name: 'Branch-5', vpn: 5, mesh: 10, description: 'branch: 5 VPN / 10 mesh tunnels' },
-  { name: 'Branch-25', vpn: 25, mesh: 50, description: 'large branch: 25 VPN / 50 mesh tunnels' },
-  { name: 'Branch-50', vpn: 50, mesh: 100, description: 'regional office: 50 VPN / 100 mesh tunnels' },
-  { name: 'Branch-100', vpn: 100, mesh: 200, description: 'headquarters: 100 VPN / 200 mesh tunnels' },
-  { name: 'Central-250', vpn: 250, mesh: MESH_CAP_CENTRAL_SITE, description: 'central site: 250 VPN / 200 mesh tunnels' },
-];
-
-export const DEFAULT_LICENCE_PROFILE = 'Branch-25';
-
-export function findLicenceProfile(name: string): LicenceProfile | undefined {
-  const lower = name.toLowerCase();
-  return LICENCE_PROFILES.find((p) => p.name.toLowerCase() === lower);
-}
 
 export interface LicenceUsage {
   kind: LicenceKind;
@@ -74,7 +57,7 @@ export class LicenceCounter {
   }
 
   cap(kind: LicenceKind): number {
-    return this.profileValue[kind];
+    return kind === 'mesh' ? Math.min(this.profileValue.mesh, MESH_CAP_CENTRAL_SITE) : this.profileValue.vpn;
   }
 
   /** Takes a slot for holder; false (and a counted denial) when the cap is reached. */

@@ -8,7 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../src/engine/clock.js';
 import { MeshHubController } from '../../../src/engine/mesh/hub-controller.js';
-import { findLicenceProfile, LicenceCounter } from '../../../src/engine/mesh/licence.js';
+import { LicenceCounter } from '../../../src/engine/mesh/licence.js';
+import { licenceProfile } from '../../../menus/licence.js';
+
+const findLicenceProfile = (model: string) => {
+  const p = licenceProfile(model)!;
+  return { name: p.model, vpn: p.vpnTunnels, mesh: p.meshTunnels };
+};
 import { decodeMeshMessage, encodeMeshMessage, type MeshMessage } from '../../../src/engine/mesh/messages.js';
 import { containsAddress } from '../../../src/engine/mesh/networks.js';
 import { MeshSpokeController } from '../../../src/engine/mesh/spoke-controller.js';
@@ -75,7 +81,7 @@ function world(opts: { spokes?: number; hub?: Partial<MeshSettings>; spoke?: Par
       routes: new Map(),
       activity: new Map(),
       flows: [],
-      licence: new LicenceCounter(findLicenceProfile(opts.licence ?? 'Branch-25')!, () => clock.now()),
+      licence: new LicenceCounter(findLicenceProfile(opts.licence ?? 'Branch-25'), () => clock.now()),
       log: [],
       connects: 0,
       ctl: undefined as unknown as MeshSpokeController,

@@ -1,20 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_LICENCE_PROFILE,
-  findLicenceProfile,
-  LICENCE_PROFILES,
-  LicenceCounter,
-  MESH_CAP_CENTRAL_SITE,
-} from '../../../src/engine/mesh/licence.js';
+import { LicenceCounter } from '../../../src/engine/mesh/licence.js';
+import { LICENCE_PROFILES, licenceProfile } from '../../../menus/licence.js';
 
-test('the profile table keeps the LANCOM caps: mesh twice VPN for branches, at most 200 mesh', () => {
-  const caps = LICENCE_PROFILES.map((p) => `${p.vpn}/${p.mesh}`);
-  assert.deepEqual(caps, ['3/6', '5/10', '25/50', '50/100', '100/200', '250/200']);
-  for (const p of LICENCE_PROFILES) assert.ok(p.mesh <= MESH_CAP_CENTRAL_SITE, p.name);
-  assert.ok(findLicenceProfile(DEFAULT_LICENCE_PROFILE));
-  assert.equal(findLicenceProfile('branch-3')?.vpn, 3);
-  assert.equal(findLicenceProfile('nope'), undefined);
+const profile = (model: string) => {
+  const p = licenceProfile(model)!;
+  return { name: p.model, vpn: p.vpnTunnels, mesh: p.meshTunnels };
+};
+const findLicenceProfile = (model: string) => profile(model);
+
+test('the model table keeps the LANCOM caps: mesh twice VPN for branches, at most 200 mesh', () => {
+  const caps = LICENCE_PROFILES.filter((p) => !p.centralSite).map((p) => `${p.vpnTunnels}/${p.meshTunnels}`);
+  assert.deepEqual(caps, ['3/6', '5/10', '25/50', '50/100', '100/200']);
+  for (const p of LICENCE_PROFILES) assert.ok(p.meshTunnels <= 200, p.model);
+  // The counter itself never allows more than 200 mesh tunnels.
+  assert.equal(new LicenceCounter({ name: 'odd', vpn: 10, mesh: 500 }).cap('mesh'), 200);
 });
 
 test('mesh and VPN slots are counted separately; denials are counted with the holder', () => {

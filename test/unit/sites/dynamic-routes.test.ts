@@ -12,7 +12,7 @@ import {
   type QueuedPacket,
   type RemovalReason,
 } from '../../../src/engine/sites/dynamic-routes.js';
-import { LicenceCounter, findLicenceProfile } from '../../../src/engine/mesh/licence.js';
+import { LicenceCounter } from '../../../src/engine/mesh/licence.js';
 import { FakeBackend, flush, siteAddress, siteRecord } from './fake-backend.js';
 
 interface Harness {
@@ -294,13 +294,13 @@ test('eviction: when fewer than 10 % of the slots would be free, the least recen
 });
 
 test('eviction with capacity from the licence (VPN tunnel cap)', async () => {
-  const licence = new LicenceCounter(findLicenceProfile('Branch-25')!);
+  const licence = new LicenceCounter({ name: 'Branch-25', vpn: 25, mesh: 50 });
   const h = await setup(30, { capacity: capacityFromLicence(licence) });
   for (let i = 0; i < 30; i++) await connect(h, i);
   assert.equal(h.m.capacity, 25);
   assert.ok(h.m.size <= 22, `size ${h.m.size}`);
   assert.ok(h.m.capacity - h.m.size > 2.5);
-  licence.setProfile(findLicenceProfile('Branch-5')!);
+  licence.setProfile({ name: 'Branch-5', vpn: 5, mesh: 10 });
   h.m.enforceCapacity();
   assert.ok(h.m.size <= 4, `size ${h.m.size} after the cap fell to 5`);
 });
