@@ -241,7 +241,8 @@ export class MeshHubController {
   private check(requester: HubSpokeInfo, target: HubSpokeInfo, prefixes: string[]): { status: number; reason: string } | undefined {
     const r = this.identityOf(requester);
     const t = this.identityOf(target);
-    if (!this.accepts(this.settings.acceptedGroupIds, r.groupId)) {
+    // The hub's own Accepted-Group-IDs: which groups it relays for (empty: all).
+    if (this.settings.acceptedGroupIds.length > 0 && !this.settings.acceptedGroupIds.includes(r.groupId)) {
       return { status: MeshStatus.groupNotAccepted, reason: `the hub does not accept group ${r.groupId}` };
     }
     for (const prefix of prefixes) {
@@ -254,10 +255,6 @@ export class MeshHubController {
   private identityOf(s: HubSpokeInfo): SpokeIdentity {
     const g = this.groups.get(s.name);
     return { name: s.name, groupId: g?.groupId ?? 0, acceptedGroupIds: g?.acceptedGroupIds ?? [] };
-  }
-
-  private accepts(list: readonly number[], group: number): boolean {
-    return list.length === 0 || list.includes(group);
   }
 
   private row(requester: string, target: string, prefix: string, direction: HubRequestRow['direction']): HubRequestRow {

@@ -27,18 +27,16 @@ export type PolicyVerdict =
   | { allowed: false; reason: 'filter-deny' | 'group-not-accepted' | 'same-spoke'; detail: string };
 
 /**
- * The Forwarding-Filter: for a requested destination prefix, the most specific entry
- * that covers it (and whose routing tag matches) decides. With no covering entry the
- * request is allowed, so an empty table allows everything and `0.0.0.0/0 deny` turns
- * the table into an allow-list.
+ * The Forwarding-Filter, an ordered table: the first entry that covers the requested
+ * prefix (and whose routing tag matches; tag 0 matches every tag) decides, as in an
+ * access list. With no covering entry the request is allowed, so an empty table allows
+ * everything and a final `0.0.0.0/0 deny` turns the table into an allow-list.
  */
 export class ForwardingFilter {
   private readonly entries: CompiledEntry[];
 
   constructor(entries: readonly ForwardingFilterEntry[]) {
     this.entries = entries.map((e) => ({ net: ipaddr.parseCIDR(e.prefix), routingTag: e.routingTag, action: e.action }));
-    // Most specific first; for equal lengths, deny before allow so a conflict fails closed.
-    this.entries.sort((a, b) => b.net[1] - a.net[1] || (a.action === b.action ? 0 : a.action === 'deny' ? -1 : 1));
   }
 
   /** The action for a destination prefix (CIDR) under a routing tag. */
@@ -64,7 +62,7 @@ export interface SpokeIdentity {
   name: string;
   /** The spoke's Group-ID (LCOS: 0 = no group). */
   groupId: number;
-  /** Group IDs this spoke accepts mesh requests from; empty accepts every group. */
+  /** Group IDs this spoke accepts mesh tunnels with; empty accepts its own group only. */
   acceptedGroupIds: readonly number[];
 }
 
@@ -98,5 +96,5 @@ export class MeshPolicy {
 }
 
 function accepts(spoke: SpokeIdentity, groupId: number): boolean {
-  return spoke.acceptedGroupIds.length === 0 || spoke.acceptedGroupIds.includes(groupId);
+  return spoke.acceptedGroupIds.length === 0 ? groupId === spoke.groupId : spoke.acceptedGroupIds.includes(groupId);
 }

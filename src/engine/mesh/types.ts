@@ -21,11 +21,13 @@ export interface MeshSettings {
   maxRateLimitSec: number;
   requestValiditySec: number;
   groupId: number;
+  /** Groups this node meshes with; empty: its own group only. At the hub: the groups it relays for. */
   acceptedGroupIds: number[];
   /** Detect-On-VPN-Peers: peers whose traffic may trigger (empty = all hub peers). */
   detectOnVpnPeers: string[];
   /** Idle teardown: the template's short-hold time in seconds (0 = never). */
   shortHoldSec: number;
+  /** Ordered: the first covering entry decides; none covering allows. */
   forwardingFilter: { prefix: string; routingTag: number; action: 'allow' | 'deny' }[];
 }
 

@@ -9,11 +9,11 @@ test('an empty forwarding filter allows every prefix', () => {
   assert.equal(f.decide('2001:db8::/64').action, 'allow');
 });
 
-test('the most specific covering entry decides; a catch-all deny makes an allow-list', () => {
+test('the first covering entry in table order decides; a final catch-all deny makes an allow-list', () => {
   const f = new ForwardingFilter([
-    { prefix: '0.0.0.0/0', routingTag: 0, action: 'deny' },
-    { prefix: '10.0.0.0/8', routingTag: 0, action: 'allow' },
     { prefix: '10.66.0.0/16', routingTag: 0, action: 'deny' },
+    { prefix: '10.0.0.0/8', routingTag: 0, action: 'allow' },
+    { prefix: '0.0.0.0/0', routingTag: 0, action: 'deny' },
   ]);
   assert.equal(f.decide('10.2.0.0/24').action, 'allow');
   assert.deepEqual(f.decide('10.66.1.0/24'), { action: 'deny', entry: '10.66.0.0/16' });
@@ -22,6 +22,12 @@ test('the most specific covering entry decides; a catch-all deny makes an allow-
   assert.equal(f.decide('10.0.0.0/8').action, 'allow');
   // IPv6 requests are not matched by IPv4 entries.
   assert.equal(f.decide('2001:db8::/64').action, 'allow');
+  // Order matters: an earlier broad allow shadows a later specific deny.
+  const g = new ForwardingFilter([
+    { prefix: '10.0.0.0/8', routingTag: 0, action: 'allow' },
+    { prefix: '10.66.0.0/16', routingTag: 0, action: 'deny' },
+  ]);
+  assert.equal(g.decide('10.66.1.0/24').action, 'allow');
 });
 
 test('routing tags: an entry with a tag applies only to that tag, tag 0 to all', () => {
@@ -30,24 +36,17 @@ test('routing tags: an entry with a tag applies only to that tag, tag 0 to all',
   assert.equal(f.decide('10.5.1.0/24', 3).action, 'allow');
 });
 
-test('conflicting entries of the same length fail closed', () => {
-  const f = new ForwardingFilter([
-    { prefix: '10.9.0.0/16', routingTag: 0, action: 'allow' },
-    { prefix: '10.9.0.0/16', routingTag: 0, action: 'deny' },
-  ]);
-  assert.equal(f.decide('10.9.3.0/24').action, 'deny');
-});
-
-test('group IDs: both sides must accept the other group; empty lists accept all', () => {
+test('group IDs: each side must accept the other group; an empty list accepts the own group only', () => {
   const a: SpokeIdentity = { name: 'branch1', groupId: 1, acceptedGroupIds: [] };
-  const b: SpokeIdentity = { name: 'branch2', groupId: 2, acceptedGroupIds: [2] };
+  const b: SpokeIdentity = { name: 'branch2', groupId: 2, acceptedGroupIds: [1, 2] };
   const c: SpokeIdentity = { name: 'branch3', groupId: 2, acceptedGroupIds: [] };
+  const d: SpokeIdentity = { name: 'branch4', groupId: 1, acceptedGroupIds: [] };
   const p = new MeshPolicy({ filter: [] });
-  assert.deepEqual(p.check(c, b, '10.2.0.0/24'), { allowed: true });
+  assert.deepEqual(p.check(c, b, '10.2.0.0/24'), { allowed: true }, 'same group');
+  assert.deepEqual(p.check(a, d, '10.4.0.0/24'), { allowed: true }, 'same group, empty lists');
   const v = p.check(a, b, '10.2.0.0/24');
-  assert.equal(v.allowed, false);
+  assert.equal(v.allowed, false, 'b accepts group 1, but a accepts only its own group 1, not 2');
   assert.equal(!v.allowed && v.reason, 'group-not-accepted');
-  assert.equal(p.check(b, a, '10.1.0.0/24').allowed, false, 'b does not accept group 1 either way');
   assert.equal(p.check(a, a, '10.1.0.0/24').allowed, false);
   const denied = new MeshPolicy({ filter: [{ prefix: '10.2.0.0/16', routingTag: 0, action: 'deny' }] }).check(c, b, '10.2.0.0/24');
   assert.equal(!denied.allowed && denied.reason, 'filter-deny');
