@@ -35,6 +35,7 @@ import type { SpiAllocator } from './spi-allocator.js';
 import { TaskManager } from './task-manager.js';
 import type { Task } from './task.js';
 import { ChildDeleteTask } from './tasks/child-delete.js';
+import { ChildCreateTask } from './tasks/child-create.js';
 import { ChildRekeyTask } from './tasks/child-rekey.js';
 import { IkeDeleteTask } from './tasks/ike-delete.js';
 import { IkeDpdTask } from './tasks/ike-dpd.js';
@@ -104,6 +105,9 @@ export interface IkeSaInit {
 
 let nextIkeId = 1;
 
+/** Wait before a childless IKE SA of ours negotiates a new child (lets pending exchanges finish). */
+export const CHILDLESS_RETRY_MS = 5_000;
+
 export class IkeSa {
   readonly ikeId = nextIkeId++;
   readonly initiator: boolean;
@@ -155,6 +159,7 @@ export class IkeSa {
   private expireTimer: Timer | undefined;
   private dpdTimer: Timer | undefined;
   private keepaliveTimer: Timer | undefined;
+  private childlessTimer: Timer | undefined;
   destroyReason: DownReason | undefined;
 
   constructor(
@@ -359,6 +364,24 @@ export class IkeSa {
     this.children.delete(child.childId);
     this.ctx.spis.releaseEsp(child.spiIn);
     if (wasInstalled && reason !== 'rekeyed') this.ctx.events.emit('child-down', { ...this.childRef(child), reason });
+    if (reason !== 'deleted-locally' && reason !== 'idle' && reason !== 'peer-removed' && reason !== 'engine-stopped') this.checkChildless();
+  }
+
+  /**
+   * A static tunnel that this end initiates must carry a child: when the last one is gone
+   * while the IKE SA stays (a lost rekey, a peer that dropped it), negotiate a new one.
+   */
+  private checkChildless(): void {
+    const cfg = this.config;
+    if (!cfg || cfg.role === 'responder' || cfg.remoteGateways.length === 0 || !this.initiator) return;
+    if (this.childlessTimer?.pending) return;
+    this.childlessTimer = this.setTimer(CHILDLESS_RETRY_MS, () => {
+      const carrying = [...this.children.values()].some((c) => c.state !== 'deleting' && c.state !== 'deleted' && c.state !== 'rekeyed');
+      if (carrying || this.state !== 'established') return;
+      if (this.tasks.has((t) => t.type === 'child-create')) return;
+      this.count('child-recreated');
+      this.queue(new ChildCreateTask(this, true));
+    });
   }
 
   /** Drops a child that never got installed (negotiation failed). */

@@ -156,6 +156,20 @@ test('child delete from either side', () => {
   assert.equal(peer.children.size, 0);
   assert.equal(sa.state, 'established', 'the IKE SA stays');
   assert.equal(h.i.installer.list().length + h.r.installer.list().length, 0);
+  // A static tunnel of ours must carry traffic: the initiator negotiates a new child.
+  h.clock.advance(5_000);
+  // CREATE_CHILD_SA { SA, Ni, TSi, TSr } -->
+  assert.deepEqual(h.step().names, ['SA', 'Nonce', 'TSi', 'TSr']);
+  h.settle();
+  assert.equal(sa.children.size, 1);
+  assert.equal(peer.children.size, 1);
+  assert.equal(h.i.engine.counters['child-recreated'], 1);
+  // A child deleted on purpose here is not recreated.
+  sa.queueChildDelete(childOf(sa), 'deleted-locally');
+  h.settle();
+  h.clock.advance(10_000);
+  assert.equal(h.inFlight, 0);
+  assert.equal(sa.children.size, 0);
 });
 
 test('DPD: a silent peer is declared dead after the retries', () => {

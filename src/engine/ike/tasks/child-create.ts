@@ -207,7 +207,11 @@ export class ChildCreateTask implements Task {
     if (rekey) {
       const old = rekey.spi.length === 4 ? sa.childByOutSpi(spiFromBytes(rekey.spi)) : undefined;
       if (!old) {
-        this.error = { notify: NotifyType.CHILD_SA_NOT_FOUND };
+        // A child our own exchange in flight is creating may be the one meant (its answer to
+        // us was lost): ask the peer to try again rather than have it drop that child.
+        const ours = sa.tasks.activeTask;
+        const pending = ours !== undefined && ours.exchangeType === ExchangeType.CREATE_CHILD_SA;
+        this.error = { notify: pending ? NotifyType.TEMPORARY_FAILURE : NotifyType.CHILD_SA_NOT_FOUND };
         return 'failed';
       }
       if (old.state !== 'installed' && old.state !== 'rekeying') {
