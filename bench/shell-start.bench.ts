@@ -8,6 +8,7 @@
  *  4. full UI ready: `sysi` + Tab sent right at the start, until the completed `sysinfo`
  *     shows (Tab needs the Ink app: this is the time until everything works);
  *  5./6. the same two against a running daemon.
+ * A baseline row shows what tmux + a bare `node -e` cost in the same harness.
  * Each over RUNS runs after one warm-up; prints median, p90, min, max.
  * Build first: npx tsc -p tsconfig.build.json
  */
@@ -61,14 +62,15 @@ async function scripted(dir: string, label: string): Promise<number> {
   return report(label, xs);
 }
 
-async function interactive(dir: string, label: string, mode: 'prompt' | 'tab' = 'prompt'): Promise<number> {
+async function interactive(dir: string, label: string, mode: 'prompt' | 'tab' | 'baseline' = 'prompt'): Promise<number> {
   const server = `mg-bench-${randomBytes(3).toString('hex')}`;
   const tmux = (...a: string[]) => execFileSync('tmux', ['-L', server, ...a], { encoding: 'utf8' });
   tmux('new-session', '-d', '-s', server, '-x', '120', '-y', '40', 'sleep 600');
   try {
     const once = async (): Promise<number> => {
       const t0 = performance.now();
-      const win = tmux('new-window', '-P', '-F', '#{window_id}', '-t', server, `${BIN} --config-dir ${dir}`).trim();
+      const cmd = mode === 'baseline' ? `${process.execPath} -e "console.log('meshgate:/>')"; sleep 5` : `${BIN} --config-dir ${dir}`;
+      const win = tmux('new-window', '-P', '-F', '#{window_id}', '-t', server, cmd).trim();
       if (mode === 'tab') {
         tmux('send-keys', '-t', win, '-l', 'sysi');
         tmux('send-keys', '-t', win, 'Tab');
@@ -117,6 +119,8 @@ const dir = mkdtempSync(join(tmpdir(), 'mg-bench-'));
 try {
   console.log(`shell start to first prompt, ${RUNS} runs each (goal: median <= ${GOAL_MS} ms)`);
   await scripted(dir, 'meshgate -c sysinfo: first output');
+  // What the harness itself costs: tmux starting a shell and a bare node that prints the prompt text.
+  await interactive(dir, 'baseline: bare node printing in tmux', 'baseline');
   await interactive(dir, 'interactive in tmux: prompt drawn');
   await interactive(dir, 'interactive in tmux: full UI (Tab works)', 'tab');
   await withDaemon(dir, async () => {
