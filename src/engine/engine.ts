@@ -475,7 +475,7 @@ export class Engine {
   }
 
   /** Deletes the mesh tunnel to peerId, whichever end built it (IKE DELETE tells the peer). */
-  private deleteMeshTunnel(peerId: string, reason: string): void {
+  deleteMeshTunnel(peerId: string, reason: string): void {
     const name = this.meshName(peerId);
     if (this.ike.removePeer(name)) return;
     for (const [ikeId, n] of this.responderNames) {
@@ -501,7 +501,7 @@ export class Engine {
   }
 
   /** The IKE peer name of the mesh tunnel to peerId (names allow letters, digits, '.', '_', '-'). */
-  private meshName(peerId: string): string {
+  meshName(peerId: string): string {
     const name = (MESH_PEER_PREFIX + peerId.replace(/[^A-Za-z0-9._-]/g, '_')).slice(0, 64);
     this.meshPeerIds.set(name, peerId);
     return name;

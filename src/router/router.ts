@@ -106,6 +106,7 @@ export class Router {
   private readonly actions = new Map<string, ActionHandler>();
   private readonly traceTopics = new Map<string, string>();
   private readonly traceSubs = new Map<string, Set<(e: EventRecord) => void>>();
+  private readonly traceActivity = new Map<string, Set<(active: boolean) => void>>();
   private readonly eventLog: EventRecord[] = [];
   private readonly eventLogSize: number;
   private readonly sessionList = new Map<number, SessionInfo>();
@@ -328,8 +329,12 @@ export class Router {
   // ---- event log and trace -------------------------------------------------------------------
 
   /** Declares a trace topic (`trace + <topic>`). */
-  registerTraceTopic(name: string, help: string): void {
-    this.traceTopics.set(name.toLowerCase(), help);
+  registerTraceTopic(name: string, help: string): () => void {
+    const key = name.toLowerCase();
+    this.traceTopics.set(key, help);
+    return () => {
+      if (this.traceTopics.get(key) === help) this.traceTopics.delete(key);
+    };
   }
 
   traceTopicList(): { name: string; help: string }[] {
@@ -363,7 +368,48 @@ export class Router {
     let set = this.traceSubs.get(t);
     if (!set) this.traceSubs.set(t, (set = new Set()));
     set.add(cb);
+    if (set.size === 1) this.notifyTraceActive(t, true);
+    return () => {
+      if (set.delete(cb) && set.size === 0) this.notifyTraceActive(t, false);
+    };
+  }
+
+  /**
+   * Delivers a trace line to the sessions tracing `topic` without keeping it in the event log
+   * (per-packet traces would flood it).
+   */
+  trace(topic: string, text: string): void {
+    const t = topic.toLowerCase();
+    const subs = this.traceSubs.get(t);
+    if (!subs || subs.size === 0) return;
+    const e: EventRecord = { time: this.clock.wallTime(), topic: t, text };
+    for (const cb of subs) {
+      try {
+        cb(e);
+      } catch {
+        /* a broken subscriber must not break the publisher */
+      }
+    }
+  }
+
+  /** Tells `cb` when the first session starts and the last one stops tracing `topic` (costly traces switch on and off). */
+  onTraceActive(topic: string, cb: (active: boolean) => void): () => void {
+    const t = topic.toLowerCase();
+    let set = this.traceActivity.get(t);
+    if (!set) this.traceActivity.set(t, (set = new Set()));
+    set.add(cb);
+    if ((this.traceSubs.get(t)?.size ?? 0) > 0) cb(true);
     return () => set.delete(cb);
+  }
+
+  private notifyTraceActive(topic: string, active: boolean): void {
+    for (const cb of this.traceActivity.get(topic) ?? []) {
+      try {
+        cb(active);
+      } catch {
+        /* ignore */
+      }
+    }
   }
 
   // ---- sessions and sysinfo --------------------------------------------------------------------
@@ -453,7 +499,8 @@ export class Router {
       },
       complete: () => this.traceTopicList().map((t) => t.name),
     });
-    this.registerShow('sessions', {
+    // `show sessions` is the flow table (engine); who is logged in is `show logins`.
+    this.registerShow('logins', {
       help: 'Shell sessions logged in now',
       run: () => [
         {

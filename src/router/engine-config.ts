@@ -1,0 +1,179 @@
+/**
+ * The node's configuration (the menu tree's values) as the engine's EngineConfig. Pure:
+ * the same function checks a candidate before a commit (problems refuse it) and produces
+ * what engine.apply() diffs against the running engine.
+ */
+import { isIP } from 'node:net';
+import {
+  interfaceSettings,
+  licenceSettings,
+  meshSettings,
+  peerSettings,
+  staticRoutes,
+  type ConfigData,
+  type EncryptionProfile,
+  type PeerSettings,
+} from '../config/index.js';
+import { emptyEngineConfig, type EngineConfig, type EnginePeer, type MeshTemplate } from '../engine/engine.js';
+import type { Identity } from '../engine/ike/peer-config.js';
+
+const CIPHERS: Record<string, string | undefined> = {
+  'AES-GCM-256': 'aes256gcm16',
+  'AES-GCM-128': 'aes128gcm16',
+  'CHACHA20-POLY1305': 'chacha20poly1305',
+};
+const PRFS: Record<string, string> = { 'SHA-256': 'prfsha256', 'SHA-384': 'prfsha384', 'SHA-512': 'prfsha512' };
+const GROUPS: Record<string, string | undefined> = { DH19: 'ecp256', DH31: 'x25519' };
+const ID_TYPES: Record<string, Identity['type'] | undefined> = {
+  FQDN: 'fqdn',
+  'USER-FQDN': 'user-fqdn',
+  IPv4: 'ipv4',
+  IPv6: 'ipv6',
+  'KEY-ID': 'key-id',
+};
+
+export interface MappedConfig {
+  config: EngineConfig;
+  /** What the engine cannot do with this configuration, each naming the setting. */
+  problems: string[];
+}
+
+function proposals(e: EncryptionProfile, where: string, problems: string[]): { ike: string; esp: string } | undefined {
+  const ike = e.ikeSaCiphers.map((c) => CIPHERS[c]).filter(Boolean);
+  const esp = e.childSaCiphers.map((c) => CIPHERS[c]).filter(Boolean);
+  const prf = e.ikeSaIntegrity.map((i) => PRFS[i]).filter(Boolean);
+  const dh = e.dhGroups.map((g) => GROUPS[g]).filter(Boolean);
+  const missing: string[] = [];
+  if (ike.length === 0) missing.push(`IKE-SA-Ciphers (supported: ${Object.keys(CIPHERS).join(', ')})`);
+  if (esp.length === 0) missing.push(`Child-SA-Ciphers (supported: ${Object.keys(CIPHERS).join(', ')})`);
+  if (prf.length === 0) missing.push(`IKE-SA-Integrity (supported: ${Object.keys(PRFS).join(', ')})`);
+  if (dh.length === 0) missing.push(`DH-Groups (supported: ${Object.keys(GROUPS).join(', ')})`);
+  if (missing.length) {
+    problems.push(`${where}: no supported ${missing.join('; ')}`);
+    return undefined;
+  }
+  return { ike: [...ike, ...prf, ...dh].join('-'), esp: e.pfs ? [...esp, dh[0]].join('-') : esp.join('-') };
+}
+
+function identity(type: string, value: string): Identity | string {
+  const t = ID_TYPES[type];
+  return t ? { type: t, value } : value;
+}
+
+function peerInput(p: PeerSettings, lanNets: string[], problems: string[]): EnginePeer | undefined {
+  const where = `/Setup/VPN/IKEv2/Peers ${p.name}`;
+  if (p.auth.localAuth !== 'PSK' || p.auth.remoteAuth !== 'PSK') {
+    problems.push(`${where}: authentication ${p.auth.localAuth}/${p.auth.remoteAuth} is not supported yet (PSK only)`);
+    return undefined;
+  }
+  if (!p.auth.localPassword) {
+    problems.push(`${where}: Auth profile ${p.auth.name} has no Local-Password (the pre-shared key)`);
+    return undefined;
+  }
+  const prop = proposals(p.encryption, `${where} (Encryption ${p.encryption.name})`, problems);
+  if (!prop) return undefined;
+  const gw = p.remoteGateway;
+  const gateways = gw && gw !== '*' ? [`${gw.host.includes(':') ? `[${gw.host}]` : gw.host}:${gw.port ?? 4500}`] : [];
+  const role = p.role === 'auto' ? (gateways.length ? 'both' : 'responder') : p.role;
+  if (role === 'initiator' && gateways.length === 0) {
+    problems.push(`${where}: Role initiator needs a Remote-Gateway`);
+    return undefined;
+  }
+  const localId = p.auth.localId ? identity(p.auth.localIdType, p.auth.localId) : p.name;
+  const remoteId = p.auth.remoteId ? identity(p.auth.remoteIdType, p.auth.remoteId) : undefined;
+  const localTs = p.routing?.localNetworks.length ? p.routing.localNetworks : lanNets;
+  const remoteTs = p.routing?.remoteNetworks.length ? p.routing.remoteNetworks : ['0.0.0.0/0'];
+  return {
+    kind: p.type,
+    name: p.name,
+    role,
+    remoteGateways: gateways,
+    localId,
+    ...(remoteId ? { remoteId } : {}),
+    psk: p.auth.localPassword,
+    ...(p.auth.remotePassword ? { remotePsk: p.auth.remotePassword } : {}),
+    ikeProposals: [prop.ike],
+    espProposals: [prop.esp],
+    ikeLifetime: { rekeyMs: p.lifetimes.ikeSaSec * 1000 },
+    childLifetime: { rekeyMs: p.lifetimes.childSaSec * 1000 },
+    dpdIntervalMs: p.general.dpdInactTimerSec * 1000,
+    natKeepaliveMs: p.general.keepaliveSec * 1000,
+    retransmit: { tries: p.general.retries },
+    localTs,
+    remoteTs,
+    shortHoldMs: p.shortHoldSec * 1000,
+  };
+}
+
+export function engineConfigFrom(c: Readonly<ConfigData>): MappedConfig {
+  const problems: string[] = [];
+  const cfg = emptyEngineConfig(c.values['/Setup/Name'] || 'meshgate');
+  const ifs = interfaceSettings(c);
+  cfg.lanAddresses = ifs.lan.filter((l) => l.active && l.address).map((l) => l.address);
+  const lanNets = cfg.lanAddresses.map(networkOfCidr).filter((n): n is string => !!n);
+  const wan = ifs.wan.find((w) => w.active && w.publicEndpoint && isIP(w.publicEndpoint.host));
+  if (wan?.publicEndpoint) cfg.publicEndpoint = { address: wan.publicEndpoint.host, port: wan.publicEndpoint.port ?? wan.natTPort };
+
+  const all = peerSettings(c);
+  for (const p of all) {
+    if (!p.active) continue;
+    const input = peerInput(p, lanNets, problems);
+    if (input) cfg.peers.push(input);
+  }
+  for (const r of staticRoutes(c)) {
+    if (!r.active || !r.prefix) continue;
+    const peer = all.find((p) => p.name.toLowerCase() === r.via.toLowerCase());
+    const target = r.via === '' ? { kind: 'reject' as const } : peer ? { kind: 'peer' as const, peer: peer.name } : { kind: 'lan' as const };
+    cfg.staticRoutes.push({ prefix: r.prefix, target, distance: r.distance });
+  }
+
+  const l = licenceSettings(c);
+  cfg.licence = { name: l.model, vpn: l.vpnTunnels, mesh: l.meshTunnels };
+
+  const m = meshSettings(c);
+  const templatePeer = m.vpnPeerTemplate ? all.find((p) => p.name.toLowerCase() === m.vpnPeerTemplate!.toLowerCase()) : undefined;
+  cfg.mesh = {
+    operationMode: m.operationMode,
+    trigger: m.trigger,
+    switchover: m.switchover,
+    adminDistance: m.adminDistance,
+    initialRateLimitSec: m.initialRateLimitSec,
+    maxRateLimitSec: m.maxRateLimitSec,
+    requestValiditySec: m.requestValiditySec,
+    groupId: m.groupId,
+    acceptedGroupIds: m.acceptedGroupIds,
+    detectOnVpnPeers: m.detectOnVpnPeers,
+    shortHoldSec: templatePeer?.shortHoldSec ?? 0,
+    forwardingFilter: m.forwardingFilter.map((f) => ({ prefix: f.prefix, routingTag: f.rtgTag, action: f.action })),
+  };
+  if (m.operationMode === 'Spoke') {
+    if (!templatePeer) problems.push('/Setup/VPN/IKEv2/Mesh/VPN-Peer-Template: a spoke needs the peer row whose profiles mesh tunnels use');
+    else {
+      const prop = proposals(templatePeer.encryption, `mesh template ${templatePeer.name} (Encryption ${templatePeer.encryption.name})`, problems);
+      if (!templatePeer.auth.localPassword) problems.push(`mesh template ${templatePeer.name}: Auth profile ${templatePeer.auth.name} has no Local-Password`);
+      else if (prop) {
+        const t: MeshTemplate = {
+          localId: templatePeer.auth.localId || cfg.name,
+          psk: templatePeer.auth.localPassword,
+          ikeProposals: [prop.ike],
+          espProposals: [prop.esp],
+          dpdIntervalMs: templatePeer.general.dpdInactTimerSec * 1000,
+        };
+        cfg.meshTemplate = t;
+      }
+    }
+  }
+  return { config: cfg, problems };
+}
+
+function networkOfCidr(cidr: string): string | undefined {
+  const [addr, lenText] = cidr.split('/');
+  if (!addr || !lenText) return undefined;
+  const len = Number(lenText);
+  if (isIP(addr) === 4) {
+    const n = addr.split('.').reduce((a, b) => (a << 8) + Number(b), 0) >>> 0;
+    const masked = len === 0 ? 0 : (n & (~0 << (32 - len))) >>> 0;
+    return `${[24, 16, 8, 0].map((s) => (masked >>> s) & 255).join('.')}/${len}`;
+  }
+  return cidr; // IPv6: the engine masks it
+}
