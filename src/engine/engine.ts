@@ -115,6 +115,7 @@ export class Engine {
   private readonly ikeIdOf = new Map<string, number>();
   private readonly remoteNets = new Map<string, string[]>();
   private lanPrefixes: string[] = [];
+  private readonly localListeners = new Set<(packet: Uint8Array) => void>();
   /** Mesh peer config name <-> the remote identity it was built for. */
   private readonly meshPeerIds = new Map<string, string>();
   /** Incoming mesh IKE SAs (responder side): ikeId -> tunnel name. */
@@ -133,6 +134,9 @@ export class Engine {
       routes: this.routes,
       flows: this.flows,
       tunnels: this.datapath,
+      onLocal: (p) => {
+        for (const fn of this.localListeners) fn(p);
+      },
     });
     this.datapath.setSink({ fromTunnel: (id, data, off, len) => this.fromTunnel(id, data, off, len) });
     this.datapath.tunnelName = (s) => (s.peer === MESH_RESPONDER_PEER ? this.responderTunnelName(s.ikeId) : s.peer);
@@ -515,6 +519,17 @@ export class Engine {
   private activeHubPeer(): string | undefined {
     for (const [peer, kind] of this.peerKind) if (kind === 'hub' && this.ikeIdOf.has(peer)) return peer;
     return undefined;
+  }
+
+  /** Packets addressed to the node itself (other than echo requests, which it answers): e.g. ping replies. */
+  onLocalPacket(fn: (packet: Uint8Array) => void): () => void {
+    this.localListeners.add(fn);
+    return () => this.localListeners.delete(fn);
+  }
+
+  /** The node's own LAN addresses (without prefix length). */
+  ownAddresses(): string[] {
+    return this.cfg.lanAddresses.map((c) => c.split('/')[0]!);
   }
 
   private log(level: 'info' | 'warn', topic: EngineLogEvent['topic'], text: string): void {

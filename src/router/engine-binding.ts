@@ -11,6 +11,7 @@ import { formatPrefix } from '../engine/dataplane/address.js';
 import type { Cell, OutputBlock } from '../shell/session-api.js';
 import { CommitRejectedError } from '../config/index.js';
 import { engineConfigFrom } from './engine-config.js';
+import { pingTool } from './ping-tool.js';
 import type { Router } from './router.js';
 
 export function dur(ms: number | undefined): string {
@@ -237,6 +238,8 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
       return [{ kind: 'keyvalue', pairs: [['Path', w.path], ['Reason', w.reason], ['Detail', w.text]] }];
     }),
   );
+
+  undo.push(router.registerTool('ping', pingTool(engine)));
 
   // ---- traces and the event log ------------------------------------------------------------
   undo.push(router.registerTraceTopic('vpn', 'IKE SAs and child SAs: up, down, rekeys, failures'));

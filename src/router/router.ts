@@ -59,6 +59,10 @@ export type ActionHandler = (
   ctx: RequestContext,
 ) => OutputBlock[] | void | Promise<OutputBlock[] | void>;
 
+export interface ToolProvider {
+  run(args: readonly string[], ctx: RequestContext, write: (b: OutputBlock) => void): Promise<void>;
+}
+
 export interface EventRecord {
   time: Date;
   topic: string;
@@ -104,6 +108,7 @@ export class Router {
   private readonly shows = new Map<string, ShowProvider>();
   private readonly views = new Map<string, StatusViewProvider>();
   private readonly actions = new Map<string, ActionHandler>();
+  private readonly tools = new Map<string, ToolProvider>();
   private readonly traceTopics = new Map<string, string>();
   private readonly traceSubs = new Map<string, Set<(e: EventRecord) => void>>();
   private readonly traceActivity = new Map<string, Set<(active: boolean) => void>>();
@@ -324,6 +329,21 @@ export class Router {
 
   actionHandler(id: string): ActionHandler | undefined {
     return this.actions.get(id);
+  }
+
+  /**
+   * A diagnostic tool the engine provides to the shell's commands of the same name (`ping`):
+   * it writes its output as it goes and ends when done or when ctx.signal aborts.
+   */
+  registerTool(name: string, tool: ToolProvider): () => void {
+    this.tools.set(name, tool);
+    return () => {
+      if (this.tools.get(name) === tool) this.tools.delete(name);
+    };
+  }
+
+  tool(name: string): ToolProvider | undefined {
+    return this.tools.get(name);
   }
 
   // ---- event log and trace -------------------------------------------------------------------

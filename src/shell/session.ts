@@ -856,6 +856,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: 'ping',
+    help: 'Send ICMP echo requests from this node through the engine (as LCOS ping)',
+    usage: 'ping ADDRESS [-c COUNT] [-s SIZE] [-a SOURCE] [-i INTERVAL-MS]',
+    modifies: false,
+    async run(s, args, out) {
+      const tool = s.router.tool('ping');
+      if (!tool) throw new ShellSyntaxError('ping: no tunnel engine is attached to this router');
+      await tool.run(
+        args.map((a) => a.text),
+        { user: s.user, access: s.access, ...(out.signal ? { signal: out.signal } : {}) },
+        (b) => out.write(b),
+      );
+    },
+  },
+  {
     name: 'sysinfo',
     help: 'Device, version, name, uptime and time',
     usage: 'sysinfo',

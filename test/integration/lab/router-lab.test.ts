@@ -82,3 +82,44 @@ test('lab: a live edit applies to the engine; an edit the engine cannot apply is
     await lab.stop();
   }
 });
+
+test('lab: ping from the shell goes through the engine; trace + packet shows each packet\'s path', async () => {
+  const clock = new FakeClock();
+  const lab = await RouterLab.start({ clock, branches: 2, mesh: false });
+  try {
+    assert.ok(clock.advanceUntil(() => lab.allUp(), 10_000, 10));
+    const hub = lab.node('hub')!;
+    const s = createShellSession({ router: lab.node('branch1')!.router, user: 'admin', access: 'admin' });
+    const hubShell = createShellSession({ router: hub.router, user: 'admin', access: 'admin' });
+    const events: OutputBlock[] = [];
+    await hubShell.execute('trace + packet', { sink: { write: (b) => events.push(b) } });
+    const blocks: OutputBlock[] = [];
+    const done = s.execute('ping 10.2.0.7 -c 3 -i 100', { sink: { write: (b) => blocks.push(b) } });
+    await Promise.resolve();
+    clock.advance(3000);
+    const r = await done;
+    const text = blocks.map(renderPlain).join('\n');
+    assert.equal(r.exitCode, 0, text);
+    assert.match(text, /PING 10\.2\.0\.7 from 10\.1\.0\.1/);
+    assert.equal((text.match(/bytes from 10\.2\.0\.7: seq=\d ttl=\d+ time=20\.0 ms/g) ?? []).length, 3, text);
+    assert.match(text, /3 packets transmitted, 3 received, 0% packet loss/);
+    const traced = events.filter((e) => e.kind === 'event').map((e) => (e as { text: string }).text);
+    assert.ok(traced.some((t) => /10\.1\.0\.1 > 10\.2\.0\.7 .*from SA branch1 .*into SA branch2 \(hub hairpin\)/.test(t)), traced.join('\n'));
+    // Bad input is refused with the allowed range.
+    const bad: OutputBlock[] = [];
+    const rb = await s.execute('ping 10.2.0.7 -c 0', { sink: { write: (b) => bad.push(b) } });
+    assert.notEqual(rb.exitCode, 0);
+    assert.match(bad.map(renderPlain).join('\n'), /-c count must be 1\.\.10000/);
+    // Unrouted destination: not sent, reason given.
+    const nr: OutputBlock[] = [];
+    const pn = s.execute('ping 192.0.2.50 -c 1', { sink: { write: (b) => nr.push(b) } });
+    await Promise.resolve();
+    clock.advance(3000);
+    await pn;
+    assert.match(nr.map(renderPlain).join('\n'), /not sent \(no-route\)[\s\S]*1 packets transmitted, 0 received, 100% packet loss/);
+    s.close();
+    hubShell.close();
+  } finally {
+    await lab.stop();
+  }
+});
