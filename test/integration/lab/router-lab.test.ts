@@ -123,3 +123,34 @@ test('lab: ping from the shell goes through the engine; trace + packet shows eac
     await lab.stop();
   }
 });
+
+test('lab session: node switches the shell between nodes; nodes lists them; everything else goes to the node', async () => {
+  const { LabSession } = await import('../../../src/lab/lab-session.js');
+  const clock = new FakeClock();
+  const lab = await RouterLab.start({ clock, branches: 2, mesh: true });
+  try {
+    clock.advanceUntil(() => lab.allUp(), 10_000, 10);
+    const s = new LabSession(lab);
+    const out: OutputBlock[] = [];
+    const sink = { write: (b: OutputBlock) => out.push(b) };
+    assert.equal(s.prompt(), 'hub:/');
+    assert.equal((await s.execute('node branch2', { sink })).exitCode, 0);
+    assert.equal(s.prompt(), 'branch2:/');
+    assert.equal((await s.execute('node b', { sink })).exitCode, 3, 'ambiguous');
+    assert.equal((await s.execute('node nowhere', { sink })).exitCode, 4);
+    assert.equal((await s.execute('cd /Setup/VPN', { sink })).exitCode, 0);
+    assert.equal(s.prompt(), 'branch2:/Setup/VPN');
+    await s.execute('node hub', { sink });
+    assert.equal(s.prompt(), 'hub:/', 'each node keeps its own shell');
+    out.length = 0;
+    await s.execute('nodes', { sink });
+    const text = out.map(renderPlain).join('\n');
+    assert.match(text, /branch1\s+10\.1\.0\.0\/24\s+UP/);
+    assert.match(text, /hub\s+10\.0\.0\.0\/24\s+2 spokes up\s+0\s+\*/);
+    assert.deepEqual(s.complete('node br', 7).candidates, ['branch1', 'branch2']);
+    assert.ok(s.complete('no', 2).candidates.includes('node'));
+    s.close();
+  } finally {
+    await lab.stop();
+  }
+});

@@ -1,0 +1,101 @@
+/**
+ * The shell of `meshgate lab`: a ShellSession per lab node behind one prompt. Two commands
+ * belong to the lab itself, everything else goes to the current node's shell:
+ *   node NAME   switch the shell to another node (abbreviations allowed)
+ *   nodes       list the nodes with their tunnels
+ */
+import type { Completion, ExecuteOptions, ExecuteResult, ShellSession } from '../shell/session-api.js';
+import { ExitCode } from '../shell/session-api.js';
+import { createShellSession } from '../shell/index.js';
+import type { RouterLab } from './router-lab.js';
+
+export class LabSession implements ShellSession {
+  private readonly sessions = new Map<string, ShellSession>();
+  private current: string;
+  private readonly lines: string[] = [];
+
+  constructor(
+    private readonly lab: RouterLab,
+    start = 'hub',
+    private readonly user = 'admin',
+  ) {
+    this.current = lab.node(start) ? start : lab.names()[0]!;
+  }
+
+  get node(): string {
+    return this.current;
+  }
+
+  private session(name = this.current): ShellSession {
+    let s = this.sessions.get(name);
+    if (!s) {
+      const n = this.lab.node(name);
+      if (!n) throw new Error(`no lab node ${name}`);
+      s = createShellSession({ router: n.router, user: this.user, access: 'admin' });
+      this.sessions.set(name, s);
+    }
+    return s;
+  }
+
+  prompt(): string {
+    return this.session().prompt();
+  }
+
+  async execute(line: string, options: ExecuteOptions): Promise<ExecuteResult> {
+    const trimmed = line.trim();
+    const m = /^(node|nodes)\b\s*(.*)$/i.exec(trimmed);
+    if (!m) {
+      if (trimmed) this.lines.push(line);
+      return this.session().execute(line, options);
+    }
+    this.lines.push(line);
+    const [, cmd, arg] = m;
+    if (cmd!.toLowerCase() === 'nodes' || !arg) {
+      options.sink.write({
+        kind: 'table',
+        title: 'lab nodes',
+        columns: ['Node', 'LAN', 'Hub-Tunnel', 'Mesh-Tunnels', 'Current'],
+        rows: this.lab.names().map((n) => {
+          const node = this.lab.node(n)!;
+          const e = node.engine;
+          return [n, node.lanNetwork, n === 'hub' ? `${e.ike.snapshot().peers.filter((p) => p.state === 'up').length} spokes up` : e.datapath.hasTunnel('HUB') ? 'UP' : 'DOWN', e.spoke.tunnels().filter((t) => t.state === 'up').length, n === this.current ? '*' : ''];
+        }),
+      });
+      return { exitCode: 0, exit: false };
+    }
+    const want = arg.trim().toLowerCase();
+    const matches = this.lab.names().filter((n) => n === want || n.startsWith(want));
+    const exact = matches.find((n) => n === want);
+    if (!exact && matches.length !== 1) {
+      options.sink.write({ kind: 'error', code: matches.length ? 'ambiguous' : 'notFound', message: matches.length ? `node '${want}' is ambiguous: ${matches.join(', ')}` : `no node '${want}'; nodes: ${this.lab.names().join(', ')}` });
+      return { exitCode: matches.length ? ExitCode.ambiguous : ExitCode.notFound, exit: false };
+    }
+    this.current = exact ?? matches[0]!;
+    return { exitCode: 0, exit: false };
+  }
+
+  complete(line: string, cursor: number): Completion {
+    const before = line.slice(0, cursor);
+    const m = /^\s*node\s+(\S*)$/i.exec(before);
+    if (m) {
+      const part = m[1]!.toLowerCase();
+      return { from: cursor - part.length, candidates: this.lab.names().filter((n) => n.startsWith(part)).sort() };
+    }
+    const c = this.session().complete(line, cursor);
+    if (/^\s*\S*$/.test(before)) {
+      const word = before.trim().toLowerCase();
+      const extra = ['node', 'nodes'].filter((w) => w.startsWith(word) && word.length > 0);
+      if (extra.length) return { from: c.from, candidates: [...new Set([...c.candidates, ...extra])].sort() };
+    }
+    return c;
+  }
+
+  history(): readonly string[] {
+    return this.lines;
+  }
+
+  close(): void {
+    for (const s of this.sessions.values()) s.close();
+    this.sessions.clear();
+  }
+}
