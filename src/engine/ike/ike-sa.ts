@@ -373,7 +373,9 @@ export class IkeSa {
    */
   private checkChildless(): void {
     const cfg = this.config;
-    if (!cfg || cfg.role === 'responder' || cfg.remoteGateways.length === 0 || !this.initiator) return;
+    // An initiator-only peer config always rebuilds; with role 'both' only the end that
+    // initiated this IKE SA does, so that the two ends do not both add a child.
+    if (!cfg || cfg.role === 'responder' || cfg.remoteGateways.length === 0 || (cfg.role === 'both' && !this.initiator)) return;
     if (this.childlessTimer?.pending) return;
     this.childlessTimer = this.setTimer(CHILDLESS_RETRY_MS, () => {
       const carrying = [...this.children.values()].some((c) => c.state !== 'deleting' && c.state !== 'deleted' && c.state !== 'rekeyed');
