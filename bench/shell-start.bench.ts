@@ -98,7 +98,7 @@ async function interactive(dir: string, label: string, mode: 'prompt' | 'tab' | 
 }
 
 async function withDaemon<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const d = spawn(BIN, ['daemon', '--config-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const d = spawn(BIN, ['daemon', '--config-dir', dir, '--engine', 'off'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     await new Promise<void>((resolve, reject) => {
       let err = '';

@@ -6,11 +6,19 @@ const USAGE = `usage: meshgate [options] [command]
 
 commands:
   (none)            interactive shell on the console (plain text when not on a terminal)
-  daemon            run the router and serve the control socket (and SSH when enabled)
-  lab               a hub and branches on the in-memory network, with the shell attached
+  daemon            run the router: its tunnel engine, the control socket, SSH when enabled
+  lab               a hub and branches on the in-memory network, traffic between them,
+                    and the shell attached (node NAME switches nodes; nodes lists them)
+  sites import|export|count
+                    the site directory in bulk (meshgate sites --help)
 
 options:
   --config-dir DIR  the node's configuration directory
+  --engine MODE     daemon: auto (TUN LAN ports when allowed, else in memory), tun,
+                    memory, or off (shell and configuration only); default auto
+  --branches N      lab: number of branches (default 3)
+  --no-mesh         lab: plain hub and spoke, no mesh tunnels
+  --no-traffic      lab: no generated traffic between the branches
   -c 'CMD; CMD'     run commands and exit
   -f FILE           run a command file and exit (- reads stdin)
   --keep-going      with -c/-f/stdin: continue after a failing command
@@ -59,6 +67,17 @@ async function openSession(
 
 /** Runs the CLI with argv (without node and script); resolves to the process exit code. */
 export async function run(argv: string[], io: Io = process): Promise<number> {
+  // `meshgate sites ...` has its own options.
+  if (argv[0] === 'sites') {
+    const { runSitesCommand } = await import('./cli/sites-command.js');
+    const { resolve } = await import('node:path');
+    const { defaultConfigDir } = await import('./access/config-dir.js');
+    const rest = argv.slice(1);
+    const i = rest.indexOf('--config-dir');
+    const dir = i >= 0 ? rest[i + 1] : undefined;
+    if (i >= 0) rest.splice(i, 2);
+    return runSitesCommand(rest, { configDir: resolve(dir ?? defaultConfigDir()) });
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -66,6 +85,10 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
       allowPositionals: true,
       options: {
         'config-dir': { type: 'string' },
+        engine: { type: 'string' },
+        branches: { type: 'string' },
+        'no-mesh': { type: 'boolean' },
+        'no-traffic': { type: 'boolean' },
         command: { type: 'string', short: 'c' },
         file: { type: 'string', short: 'f' },
         'keep-going': { type: 'boolean' },
@@ -105,18 +128,34 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
     if (positionals.length > 1 || values.command !== undefined || values.file !== undefined)
       return usageError('daemon takes no commands');
     const { runDaemon } = await import('./access/daemon.js');
+    const { ENGINE_MODES } = await import('./access/node-engine.js');
+    const engine = values.engine ?? 'auto';
+    if (!(ENGINE_MODES as readonly string[]).includes(engine)) return usageError(`--engine must be one of ${ENGINE_MODES.join(', ')}`);
     try {
-      return await runDaemon({ configDir, stderr: io.stderr });
+      return await runDaemon({ configDir, stderr: io.stderr, engine: engine as 'auto' });
     } catch (err) {
       io.stderr.write(`meshgate daemon: ${(err as Error).message}\n`);
       return 1;
     }
   }
+  let labSession: UiSession | undefined;
+  let labStop: (() => Promise<void>) | undefined;
   if (sub === 'lab') {
-    io.stderr.write('meshgate: lab is not part of this build yet\n');
-    return 2;
-  }
-  if (sub !== undefined) return usageError(`unknown command '${sub}'`);
+    const branches = Number(values.branches ?? 3);
+    if (!Number.isInteger(branches) || branches < 1 || branches > 50) return usageError('--branches must be 1..50');
+    const [{ RouterLab }, { LabSession }, { RealClock }] = await Promise.all([import('./lab/router-lab.js'), import('./lab/lab-session.js'), import('./engine/clock.js')]);
+    const lab = await RouterLab.start({ clock: new RealClock(), branches, mesh: !values['no-mesh'] });
+    if (!(await lab.whenUp(10_000))) io.stderr.write('meshgate lab: not every branch reached the hub within 10 s\n');
+    if (!values['no-traffic']) lab.startTraffic();
+    labSession = new LabSession(lab);
+    labStop = () => lab.stop();
+    if (!values.command && !values.file && io.stdin.isTTY) {
+      io.stdout.write(
+        `meshgate lab: hub and ${branches} branches on the in-memory network${values['no-mesh'] ? '' : ', mesh on'}${values['no-traffic'] ? '' : ', branches pinging each other'}.\n` +
+          `Try: nodes | node branch1 | show vpn | show mesh | show switchovers | show licence | ping 10.2.0.7 | trace + mesh | exit\n`,
+      );
+    }
+  } else if (sub !== undefined) return usageError(`unknown command '${sub}'`);
 
   const scripted = values.command !== undefined || values.file !== undefined || !io.stdin.isTTY || !io.stdout.isTTY;
 
@@ -151,7 +190,7 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
   if (!lines) io.stdin.setRawMode?.(true);
   let opened;
   try {
-    opened = await openSession(configDir);
+    opened = labSession ? { session: labSession, done: () => void labSession!.close() } : await openSession(configDir);
   } catch (err) {
     if (!lines) io.stdin.setRawMode?.(false);
     io.stderr.write(`meshgate: ${(err as Error).message}\n`);
@@ -211,6 +250,7 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
     return 1;
   } finally {
     opened.done();
+    await labStop?.();
     if (!lines) io.stdin.setRawMode?.(false);
   }
 }

@@ -9,12 +9,19 @@ import { SOCKET_NAME } from './control-protocol.js';
 import { SshServer } from './ssh-server.js';
 import { localAdmin, openLocalNode } from './local-node.js';
 import type { TextStream } from '../ui/plain-renderer.js';
+import { startNodeEngine, type EngineMode, type NodeEngine } from './node-engine.js';
 
 export interface DaemonOptions {
   configDir: string;
   stderr: TextStream;
   /** Resolves when the daemon should stop; default: SIGTERM or SIGINT. */
   stopSignal?: Promise<unknown>;
+  /**
+   * The tunnel engine: 'auto' (default) uses TUN LAN ports when the process may create
+   * them, else in-memory ones; 'tun' insists on TUN; 'memory' never touches the host's
+   * interfaces; 'off' runs the shell and the configuration only.
+   */
+  engine?: EngineMode;
   /** Told once the control socket is up (tests, benchmarks). */
   onReady?: (info: { socketPath: string; ssh?: { address: string; port: number } }) => void;
 }
@@ -47,6 +54,17 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   } catch (err) {
     node.close();
     throw err;
+  }
+  let nodeEngine: NodeEngine | undefined;
+  const mode = options.engine ?? 'auto';
+  if (mode !== 'off') {
+    try {
+      nodeEngine = await startNodeEngine(node.router, mode, say);
+    } catch (err) {
+      // Without its engine the node is still administrable: say why and go on.
+      say(`engine not started: ${(err as Error).message}`);
+      node.router.log('vpn', `engine not started: ${(err as Error).message}`);
+    }
   }
   const ssh = new SshServer(options.configDir, node.sshAuthority());
   const reconcileSsh = async () => {
@@ -94,6 +112,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await chain;
   await ssh.stop();
   await control.close();
+  await nodeEngine?.stop();
   node.close();
   return 0;
 }

@@ -6,7 +6,7 @@
  */
 import type { Completion, ExecuteOptions, ExecuteResult, ShellSession } from '../shell/session-api.js';
 import { ExitCode } from '../shell/session-api.js';
-import { createShellSession } from '../shell/index.js';
+import { createShellSession, tokenize } from '../shell/index.js';
 import type { RouterLab } from './router-lab.js';
 
 export class LabSession implements ShellSession {
@@ -42,15 +42,39 @@ export class LabSession implements ShellSession {
   }
 
   async execute(line: string, options: ExecuteOptions): Promise<ExecuteResult> {
-    const trimmed = line.trim();
-    const m = /^(node|nodes)\b\s*(.*)$/i.exec(trimmed);
-    if (!m) {
-      if (trimmed) this.lines.push(line);
-      return this.session().execute(line, options);
+    if (line.trim()) this.lines.push(line);
+    let segments;
+    try {
+      segments = tokenize(line).segments;
+    } catch {
+      return this.session().execute(line, options); // the node's shell reports the syntax error
     }
-    this.lines.push(line);
-    const [, cmd, arg] = m;
-    if (cmd!.toLowerCase() === 'nodes' || !arg) {
+    // Runs of ordinary commands go to the node's shell as one line (its transaction and
+    // history rules apply); `node` and `nodes` segments are the lab's own.
+    let pending: string[] = [];
+    const flush = async (): Promise<ExecuteResult | undefined> => {
+      if (pending.length === 0) return undefined;
+      const text = pending.join('; ');
+      pending = [];
+      const r = await this.session().execute(text, options);
+      return r.exitCode !== 0 || r.exit ? r : undefined;
+    };
+    for (const seg of segments) {
+      const word = seg.tokens[0]?.text.toLowerCase();
+      if (word !== 'node' && word !== 'nodes') {
+        pending.push(line.slice(seg.start, seg.end).trim());
+        continue;
+      }
+      const stop = await flush();
+      if (stop) return stop;
+      const r = this.labCommand(word, seg.tokens[1]?.text, options);
+      if (r.exitCode !== 0) return r;
+    }
+    return (await flush()) ?? { exitCode: 0, exit: false };
+  }
+
+  private labCommand(cmd: 'node' | 'nodes', arg: string | undefined, options: ExecuteOptions): ExecuteResult {
+    if (cmd === 'nodes' || !arg) {
       options.sink.write({
         kind: 'table',
         title: 'lab nodes',

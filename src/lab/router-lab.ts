@@ -96,6 +96,20 @@ export class RouterLab {
     return [...this.nodes.values()].filter((n) => n.name !== 'hub').every((n) => n.engine.datapath.hasTunnel('HUB'));
   }
 
+  /** Resolves true once every branch has its hub tunnel, false after timeoutMs (on the lab's clock). */
+  whenUp(timeoutMs = 10_000): Promise<boolean> {
+    const clock = this.options.clock;
+    const start = clock.now();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.allUp()) resolve(true);
+        else if (clock.now() - start >= timeoutMs) resolve(false);
+        else clock.setTimer(20, check);
+      };
+      check();
+    });
+  }
+
   /**
    * Conversations between branches: every `everyMs`, a host on one branch pings a host on
    * another (pairs in turn), so tunnels form, carry traffic, idle out and form again.

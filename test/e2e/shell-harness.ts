@@ -60,7 +60,7 @@ export interface RunResult {
 /** Runs the binary to completion (killed after timeoutMs), with optional stdin. */
 export function runBin(args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(BIN, withoutEngine(args), { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -90,7 +90,17 @@ export interface LongRunning {
 }
 
 /** Starts the binary in the background (a daemon, a client holding stdin open); killed at the end of the test. */
+/**
+ * A daemon in the shell tests runs without its tunnel engine: these tests are about the
+ * shell, and an engine would create TUN devices with the default LAN address in the
+ * host's namespace when run as root.
+ */
+export function withoutEngine(args: string[]): string[] {
+  return args[0] === 'daemon' && !args.includes('--engine') ? [...args, '--engine', 'off'] : args;
+}
+
 export function startBin(t: { after(fn: () => unknown): void }, args: string[]): LongRunning {
+  args = withoutEngine(args);
   const child = spawn(BIN, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
