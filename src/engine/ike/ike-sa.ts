@@ -105,6 +105,9 @@ export interface IkeSaInit {
 
 let nextIkeId = 1;
 
+/** How long a replaced (rekeyed) IKE or child SA may wait for its DELETE before it goes anyway. */
+export const REKEYED_LINGER_MS = 60_000;
+
 /** Wait before a childless IKE SA of ours negotiates a new child (lets pending exchanges finish). */
 export const CHILDLESS_RETRY_MS = 5_000;
 
@@ -204,6 +207,9 @@ export class IkeSa {
     const from = this.current;
     this.current = to;
     this.ctx.events.emit('ike-state', { ...this.ref, from, to });
+    // A replaced SA waits for its DELETE; should that never come (lost, or the peer settled
+    // a collision its own way), it goes anyway.
+    if (to === 'rekeyed') this.setTimer(REKEYED_LINGER_MS, () => this.destroy('rekeyed'));
   }
 
   /** True while it can carry exchanges for its children (not being replaced or removed). */
@@ -300,6 +306,15 @@ export class IkeSa {
 
   private onChildState(c: ChildSa, from: ChildSaState, to: ChildSaState): void {
     this.ctx.events.emit('child-state', { ...this.childRef(c), from, to });
+    if (to === 'rekeyed') {
+      // Same for a replaced child whose DELETE never comes.
+      this.ctx.clock.setTimer(REKEYED_LINGER_MS, () => {
+        if (c.state === 'rekeyed' && c.owner) {
+          c.owner.count('rekeyed-child-expired');
+          c.owner.removeChild(c, 'rekeyed');
+        }
+      });
+    }
   }
 
   childRef(c: ChildSa): { ikeId: number; peer: string; childId: number; spiIn: number; spiOut: number } {

@@ -20,7 +20,7 @@ const life = {
   dpdIntervalMs: 20_000,
 };
 
-for (const seed of [5, 10, 11]) {
+for (const seed of [5, 10, 61]) {
   test(`lossy soak, seed ${seed}: consistent SAs at both ends afterwards`, () => {
     const clock = new FakeClock();
     const net = new MemoryNetwork(clock, { seed, defaultLink: { latencyMs: 30, jitterMs: 40, loss: 0.3 } });
