@@ -183,6 +183,31 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
         ];
       },
     ],
+    [
+      'forwarding',
+      'Forwarder and ESP counters: packets to tunnels, to the LAN, hub hairpins, drops by reason',
+      () => {
+        const f = engine.forwarder.counters;
+        const e = engine.datapath.counters;
+        const pairs: [string, Cell][] = [
+          ['Received', f.received],
+          ['To-Tunnel', f.toTunnel],
+          ['To-LAN', f.toLan],
+          ['To-Local', f.toLocal],
+          ['Hairpin', f.hairpin],
+          ['ICMP-Sent', f.icmpSent],
+          ['MSS-Clamped', f.mssClamped],
+          ['ESP-Tx-Packets', e.txPackets],
+          ['ESP-Tx-Bytes', e.txBytes],
+          ['ESP-Rx-Packets', e.rxPackets],
+          ['ESP-Rx-Bytes', e.rxBytes],
+          ['ESP-Rx-Dropped', e.rxDropped],
+          ['ESP-Tx-Failed', e.txNoSa + e.txSealFailed + e.txSendFailed],
+        ];
+        const drops = Object.entries(f.drops).filter(([, n]) => n > 0);
+        return [{ kind: 'keyvalue', title: 'forwarding', pairs }, table('Drops', ['Reason', 'Packets'], drops.map(([r, n]) => [r, n]))];
+      },
+    ],
     ['licence', 'Licence usage against the caps: used/cap, peak and denials for VPN and mesh tunnels', () => [{ kind: 'keyvalue', title: 'licence', pairs: licencePairs() }]],
     ['routes', 'The route table: connected, static, VPN, mesh and site-directory routes', () => [table('Routes', ROUTE_COLS, routeRows())]],
     ['sessions', 'Sessions (the flow table) with their path, traffic and switchovers', () => [table('Sessions', FLOW_COLS, flowRows())]],
