@@ -5,7 +5,10 @@
  * Modelled on ../shared/bench-peers/strongswan.sh.
  *
  * IKE and ESP go to UDP port 4500 with the RFC 3948 non-ESP marker from the first
- * message on (remote_port = 4500, encap = yes), which is how meshgate runs its one port.
+ * message on (local_port = remote_port = 4500, encap = yes), which is how meshgate runs its
+ * one port. local_port matters: without it charon sends its IKE_SA_INIT from port 500 to
+ * port 4500 *without* the non-ESP marker (seen on the wire with charon 5.9), which an RFC 3948
+ * receiver on 4500 takes for ESP.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +45,11 @@ export interface CharonConfig {
   rekeyTime?: string;
   ikeRekeyTime?: string;
   dpdDelay?: string;
+  /** Source port of charon's IKE messages (default 4500; 500 reproduces the unmarked start). */
+  localPort?: number;
+  /** Extra lines in the connection and in its child (e.g. 'dpd_action = clear'). */
+  connExtra?: string[];
+  childExtra?: string[];
 }
 
 export class Charon {
@@ -79,6 +87,7 @@ export class Charon {
     log { path = ${this.logFile}
           default = 1
           ike = 2
+          flush_line = yes
           time_format = %T }
   }
   syslog { daemon { default = -1 } }
@@ -108,11 +117,13 @@ export class Charon {
     version = 2
     local_addrs = ${c.localAddr}
     remote_addrs = ${c.remoteAddr}
+    local_port = ${c.localPort ?? 4500}
     remote_port = 4500
     encap = yes
     proposals = ${c.proposals}
     ${c.ikeRekeyTime ? `rekey_time = ${c.ikeRekeyTime}` : ''}
     ${c.dpdDelay ? `dpd_delay = ${c.dpdDelay}` : ''}
+    ${(c.connExtra ?? []).join('\n    ')}
     local  { auth = ${auth}
              ${certLines}id = ${c.localId} }
     remote { auth = ${auth}
@@ -125,6 +136,7 @@ export class Charon {
         esp_proposals = ${c.espProposals}
         start_action = none
         ${c.rekeyTime ? `rekey_time = ${c.rekeyTime}` : ''}
+        ${(c.childExtra ?? []).join('\n        ')}
       }
     }
   }
@@ -167,6 +179,14 @@ secrets {
 
   terminateIke(): string {
     return this.swanctl(['--terminate', '--ike', 'mg', '--timeout', '5'], 10_000);
+  }
+
+  rekeyChild(): string {
+    return this.swanctl(['--rekey', '--child', 'mg'], 10_000);
+  }
+
+  rekeyIke(): string {
+    return this.swanctl(['--rekey', '--ike', 'mg'], 10_000);
   }
 
   listSas(): string {
