@@ -57,15 +57,21 @@ interface FakeTimerEntry {
   pending: boolean;
 }
 
+function earlier(a: FakeTimerEntry, b: FakeTimerEntry): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+}
+
 /**
- * A clock that moves only when told to. Timers fire in due order (ties in the
- * order they were set), and a timer set by a firing timer fires in the same
- * advance() if it falls due within it.
+ * A clock that moves only when told to. Timers fire in due order (ties in the order they
+ * were set), and a timer set by a firing timer fires in the same advance() if it falls due
+ * within it. Timers sit in a binary heap, so scenarios with 100,000 pending timers (a hub
+ * with thousands of SAs) stay fast; cancelled ones are dropped when they reach the top.
  */
 export class FakeClock implements Clock {
   private current = 0;
   private seq = 0;
-  private readonly timers: FakeTimerEntry[] = [];
+  private readonly heap: FakeTimerEntry[] = [];
+  private live = 0;
   private readonly epochMs: number;
 
   constructor(startWallTime = Date.UTC(2026, 0, 1)) {
@@ -82,10 +88,15 @@ export class FakeClock implements Clock {
 
   setTimer(ms: number, fn: () => void): Timer {
     const entry: FakeTimerEntry = { due: this.current + Math.max(0, ms), seq: this.seq++, fn, pending: true };
-    this.timers.push(entry);
+    this.push(entry);
+    this.live++;
+    const clock = this;
     return {
       cancel: () => {
-        entry.pending = false;
+        if (entry.pending) {
+          entry.pending = false;
+          clock.live--;
+        }
       },
       get pending() {
         return entry.pending;
@@ -95,7 +106,7 @@ export class FakeClock implements Clock {
 
   /** Number of timers that have neither fired nor been cancelled. */
   get pendingTimers(): number {
-    return this.timers.filter((t) => t.pending).length;
+    return this.live;
   }
 
   /** Moves time forward by ms, firing every timer that falls due on the way. */
@@ -103,16 +114,15 @@ export class FakeClock implements Clock {
     if (!(ms >= 0)) throw new RangeError(`FakeClock.advance: ${ms} is not a non-negative number`);
     const target = this.current + ms;
     for (;;) {
-      const next = this.nextDue();
+      const next = this.peek();
       if (next === undefined || next.due > target) break;
+      this.pop();
       this.current = next.due;
       next.pending = false;
-      this.timers.splice(this.timers.indexOf(next), 1);
+      this.live--;
       next.fn();
     }
     this.current = target;
-    // Drop cancelled entries so long-running scenarios do not accumulate them.
-    for (let i = this.timers.length - 1; i >= 0; i--) if (!this.timers[i]!.pending) this.timers.splice(i, 1);
   }
 
   /** Advances in steps of stepMs until pred() holds or maxMs has passed; returns whether it held. */
@@ -126,12 +136,42 @@ export class FakeClock implements Clock {
     return true;
   }
 
-  private nextDue(): FakeTimerEntry | undefined {
-    let best: FakeTimerEntry | undefined;
-    for (const t of this.timers) {
-      if (!t.pending) continue;
-      if (!best || t.due < best.due || (t.due === best.due && t.seq < best.seq)) best = t;
+  /** The earliest pending timer (cancelled ones on top are discarded). */
+  private peek(): FakeTimerEntry | undefined {
+    while (this.heap.length > 0 && !this.heap[0]!.pending) this.pop();
+    return this.heap[0];
+  }
+
+  private push(e: FakeTimerEntry): void {
+    const h = this.heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
     }
-    return best;
+  }
+
+  private pop(): FakeTimerEntry | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && earlier(h[l]!, h[m]!)) m = l;
+        if (r < h.length && earlier(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
   }
 }

@@ -60,3 +60,25 @@ test('RealClock timer fires and can be cancelled', async () => {
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(n, 0);
 });
+
+test('FakeClock fires any set of timers in (due, set order), as a sorted list would', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 60 }), (specs) => {
+      const clock = new FakeClock();
+      const fired: number[] = [];
+      const timers = specs.map(([ms], i) => clock.setTimer(ms, () => fired.push(i)));
+      specs.forEach(([, cancel], i) => cancel && timers[i]!.cancel());
+      assert.equal(clock.pendingTimers, specs.filter(([, c]) => !c).length);
+      clock.advance(100);
+      const expected = specs
+        .map(([ms, cancel], i) => ({ ms, cancel, i }))
+        .filter((x) => !x.cancel)
+        .sort((a, b) => a.ms - b.ms || a.i - b.i)
+        .map((x) => x.i);
+      assert.deepEqual(fired, expected);
+      assert.equal(clock.pendingTimers, 0);
+    }),
+    { numRuns: 300 },
+  );
+});
