@@ -425,6 +425,16 @@ export class Engine {
         }
         return moves;
       },
+      pinFlows: (localNetworks: string[], remote: string) => {
+        const remoteP = prefixOf(remote);
+        if (!remoteP) return 0;
+        let n = 0;
+        for (const local of localNetworks) {
+          const localP = prefixOf(local);
+          if (localP) n += this.flows.pinFlows(localP, remoteP);
+        }
+        return n;
+      },
       lastActivity: (peerId: string) => this.datapath.lastActivity(this.meshName(peerId)),
       acquireLicence: (holder: string) => this.licence.acquire('mesh', holder),
       releaseLicence: (holder: string) => void this.licence.release('mesh', holder),

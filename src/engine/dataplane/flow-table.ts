@@ -65,6 +65,8 @@ export class Flow {
   lastSeen: number;
   /** Times this flow was moved to another path (mesh switchover). */
   switchovers = 0;
+  /** Set when the flow must keep its path although a better route appeared (Switchover pin). */
+  pinnedPath: PathId | undefined = undefined;
   flowClass: FlowClass;
   /** TCP FIN seen from A / from B. */
   finA = false;
@@ -266,6 +268,26 @@ export class FlowTable {
    * path `from` onto path `to`; returns what moved. Mesh switchover calls this when a
    * direct tunnel replaces the hub path.
    */
+  /**
+   * Pins the flows between two networks to the path they use now: a new, more specific route
+   * (a mesh tunnel with Switchover pin) then carries only new flows. Returns how many.
+   */
+  pinFlows(netA: Prefix, netB: Prefix): number {
+    let n = 0;
+    for (const list of Object.values(this.lists)) {
+      for (let f = list.head; f !== null; f = f.next) {
+        if (f.path === undefined || f.pinnedPath !== undefined || !betweenNets(f, netA, netB)) continue;
+        f.pinnedPath = f.path;
+        n++;
+      }
+    }
+    this.pinned += n;
+    return n;
+  }
+
+  /** How many flows were ever pinned (the forwarder skips the lookup while none are). */
+  pinned = 0;
+
   moveFlows(netA: Prefix, netB: Prefix, from: PathId | undefined, to: PathId): FlowMove[] {
     const moved: FlowMove[] = [];
     for (const list of Object.values(this.lists)) {

@@ -198,18 +198,24 @@ export class Forwarder implements InboundSink {
     if (ingress.kind !== 'local' && !decrementTtl(data, p)) return this.dropWithIcmp(ingress, data, p, 'ttl-exceeded', 'time-exceeded', route);
 
     if (t.kind === 'sa') {
-      if (ingress.kind === 'sa' && ingress.id === t.id) return this.drop(ingress, p, 'reflected', data, route);
-      const mtu = this.o.tunnels.innerMtu(t.id);
+      let saId = t.id;
+      // Switchover pin: a flow that existed before the mesh route keeps its tunnel (the hub's).
+      if (route.source === 'mesh' && this.o.flows.pinned > 0) {
+        const f = this.o.flows.lookup(data, p);
+        if (f?.pinnedPath !== undefined && this.o.tunnels.innerMtu(f.pinnedPath) !== undefined) saId = f.pinnedPath;
+      }
+      if (ingress.kind === 'sa' && ingress.id === saId) return this.drop(ingress, p, 'reflected', data, route);
+      const mtu = this.o.tunnels.innerMtu(saId);
       if (mtu === undefined) return this.dropWithIcmp(ingress, data, p, 'sa-unavailable', 'host-unreachable', route);
       if (pktLen > mtu && (p.version === 6 || p.dontFragment))
         return this.dropWithIcmp(ingress, data, p, 'too-big', 'packet-too-big', route, mtu);
       this.clamp(data, p, mtu);
-      this.o.flows.track(data, p, t.id, pktLen, this.batchNow ?? this.o.clock.now());
-      if (!this.o.tunnels.send(t.id, data, off, pktLen, headroom)) return this.drop(ingress, p, 'tunnel-send-failed', data, route);
+      this.o.flows.track(data, p, saId, pktLen, this.batchNow ?? this.o.clock.now());
+      if (!this.o.tunnels.send(saId, data, off, pktLen, headroom)) return this.drop(ingress, p, 'tunnel-send-failed', data, route);
       this.counters.toTunnel++;
       const hairpin = ingress.kind === 'sa';
       if (hairpin) this.counters.hairpin++;
-      if (this.trace) this.emit(ingress, data, p, route, { kind: 'sa', id: t.id }, hairpin);
+      if (this.trace) this.emit(ingress, data, p, route, { kind: 'sa', id: saId }, hairpin);
       return undefined;
     }
 

@@ -332,6 +332,10 @@ export class MeshSpokeController {
       this.ports.installRoute(remote, peerId, this.settings.adminDistance);
       t.routed.add(remote);
       if (this.settings.switchover === 'move') this.recordMoves(peerId, this.ports.moveFlows(localNetworks, remote, peerId), 'to-mesh', t);
+      else {
+        const n = this.ports.pinFlows(localNetworks, remote);
+        if (n) this.ports.log('info', `mesh: ${n} running flow(s) to ${remote} stay on the hub path (Switchover pin)`);
+      }
       for (const key of this.backoffKeysCoveredBy(remote)) {
         this.backoff.succeeded(key);
         this.lastStatus.set(key, MeshStatus.ok);

@@ -88,6 +88,8 @@ export interface MeshSpokePorts {
    * mesh tunnel (`to` = peerId) or back (`to` = 'hub'); returns what moved.
    */
   moveFlows(localNetworks: string[], remote: string, to: string): FlowMove[];
+  /** Switchover pin: the flows between the networks keep the path they use now. Returns how many. */
+  pinFlows(localNetworks: string[], remote: string): number;
   /** Clock time of the last packet through the tunnel to peerId (either way). */
   lastActivity(peerId: string): number | undefined;
   /** Takes / returns a mesh licence slot. */

@@ -236,3 +236,31 @@ test('ten spokes all talking to each other: a direct tunnel for every pair', asy
     await lab.stop();
   }
 });
+
+for (const switchover of ['move', 'pin'] as const) {
+  test(`switchover ${switchover}: a running UDP stream ${switchover === 'move' ? 'moves onto the mesh tunnel' : 'stays on the hub path'}; new flows go direct`, async () => {
+    const clock = new FakeClock();
+    const lab = new MemoryLab({ clock, branches: 2, mesh: true, meshSettings: { switchover, shortHoldSec: 600 } });
+    try {
+      up(clock, lab);
+      const b1 = lab.node('branch1');
+      const b2 = lab.node('branch2');
+      const hub = lab.node('hub').engine.forwarder.counters;
+      b1.lan.udpStream('10.1.0.5', 5000, '10.2.0.7', 6000, { count: 200, intervalMs: 10 });
+      clock.advance(500); // the tunnel forms while the stream runs
+      assert.equal(b1.engine.spoke.tunnels()[0]?.state, 'up');
+      const hairpinBefore = hub.hairpin;
+      clock.advance(1500); // the rest of the stream
+      const flow = b2.lan.udpFlows.get('10.1.0.5:5000>10.2.0.7:6000');
+      assert.equal(flow?.packets, 200, 'nothing lost');
+      assert.equal(flow?.outOfOrder, 0, 'nothing reordered');
+      if (switchover === 'move') assert.equal(hub.hairpin, hairpinBefore, 'the stream left the hub path');
+      else assert.ok(hub.hairpin >= hairpinBefore + 100, 'the stream kept the hub path');
+      // A new conversation takes the direct path in both modes.
+      const r = await run(clock, b1.lan.ping('10.1.0.6', '10.2.0.8', { count: 3, intervalMs: 100 }), 2000);
+      assert.ok(r.rtts.every((t) => t === 10), `direct: ${r.rtts}`);
+    } finally {
+      await lab.stop();
+    }
+  });
+}

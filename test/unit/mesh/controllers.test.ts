@@ -32,6 +32,7 @@ interface SpokeNode {
   licence: LicenceCounter;
   log: string[];
   connects: number;
+  pinned: number;
 }
 
 function world(opts: { spokes?: number; hub?: Partial<MeshSettings>; spoke?: Partial<MeshSettings>; licence?: string } = {}) {
@@ -84,6 +85,7 @@ function world(opts: { spokes?: number; hub?: Partial<MeshSettings>; spoke?: Par
       licence: new LicenceCounter(findLicenceProfile(opts.licence ?? 'Branch-25'), () => clock.now()),
       log: [],
       connects: 0,
+      pinned: 0,
       ctl: undefined as unknown as MeshSpokeController,
     };
     node.ctl = new MeshSpokeController(
@@ -128,6 +130,12 @@ function world(opts: { spokes?: number; hub?: Partial<MeshSettings>; spoke?: Par
             f.path = to;
           }
           return moved;
+        },
+        pinFlows: (_local, remote) => {
+          let n = 0;
+          for (const f of node.flows) if (containsAddress(remote, f.remote.split(':')[0]!) && f.path === 'hub') n++;
+          node.pinned += n;
+          return n;
         },
         lastActivity: (peerId) => node.activity.get(peerId),
         acquireLicence: (holder) => node.licence.acquire('mesh', holder),
@@ -377,4 +385,16 @@ test('many spokes all talking to each other: one tunnel per pair, every pair dir
     assert.equal(s.routes.size, n - 1);
     for (let j = 1; j <= n; j++) if (i !== j) assert.equal(s.ctl.why(`10.${j}.0.7`).path, 'direct');
   }
+});
+
+test('switchover pin: running flows stay on the hub path, nothing is recorded as moved', () => {
+  const w = world({ spoke: { switchover: 'pin' } });
+  const a = w.get('branch1');
+  a.flows.push({ flow: 'tcp 10.1.0.5:40000 > 10.2.0.7:5201', local: '10.1.0.5:40000', remote: '10.2.0.7:5201', path: 'hub', packets: 12 });
+  w.get('branch2').ctl.onPacketViaHub('10.1.0.5', '10.2.0.7', 'HUB');
+  w.clock.advance(100);
+  assert.equal(a.ctl.tunnels()[0]?.state, 'up');
+  assert.equal(a.pinned, 1);
+  assert.equal(a.flows[0]?.path, 'hub');
+  assert.equal(a.ctl.switchovers().toMesh, 0);
 });
