@@ -127,16 +127,7 @@ export class MeshHubController {
     const aNet = networkOf(a.networks, srcAddr) ?? m.source!;
     const verdict = this.check(b, a, [m.destination!, aNet]);
     if (verdict) return refuse(verdict.status, verdict.reason);
-    const pair = pairKey(a.name, b.name);
-    const flightSince = this.inFlight.get(pair);
-    if (flightSince !== undefined && this.clock.now() - flightSince < IN_FLIGHT_MS) {
-      this.counters.deduplicated++;
-      return;
-    }
-    this.inFlight.set(pair, this.clock.now());
-    row.status = 'relayed';
-    row.validUntil = this.clock.now() + this.settings.requestValiditySec * 1000;
-    this.counters.relayed++;
+    if (!this.startRelay(a.name, b.name, row)) return;
     this.ports.sendToSpoke(a.name, {
       type: 'shortcutOffer',
       requestId: m.requestId,
@@ -169,16 +160,7 @@ export class MeshHubController {
     // Only an announced public endpoint will do: the address the hub sees may be a NAT's.
     const endpoint = this.announcedEndpoint.get(b.name);
     if (!endpoint) return refuse(MeshStatus.notPublic, `${b.name} has no public endpoint`);
-    const pair = pairKey(a.name, b.name);
-    const flightSince = this.inFlight.get(pair);
-    if (flightSince !== undefined && this.clock.now() - flightSince < IN_FLIGHT_MS) {
-      this.counters.deduplicated++;
-      return;
-    }
-    this.inFlight.set(pair, this.clock.now());
-    row.status = 'relayed';
-    row.validUntil = this.clock.now() + this.settings.requestValiditySec * 1000;
-    this.counters.relayed++;
+    if (!this.startRelay(a.name, b.name, row)) return;
     this.ports.sendToSpoke(a.name, {
       type: 'shortcutOffer',
       requestId: m.requestId,
@@ -189,6 +171,24 @@ export class MeshHubController {
       validitySec: this.settings.requestValiditySec,
       nodeName: b.name,
     });
+  }
+
+  /**
+   * One request in flight per pair of spokes: false (counted) while another one for the same
+   * pair is younger than IN_FLIGHT_MS; else marks the row relayed.
+   */
+  private startRelay(a: string, b: string, row: HubRequestRow): boolean {
+    const pair = pairKey(a, b);
+    const since = this.inFlight.get(pair);
+    if (since !== undefined && this.clock.now() - since < IN_FLIGHT_MS) {
+      this.counters.deduplicated++;
+      return false;
+    }
+    this.inFlight.set(pair, this.clock.now());
+    row.status = 'relayed';
+    row.validUntil = this.clock.now() + this.settings.requestValiditySec * 1000;
+    this.counters.relayed++;
+    return true;
   }
 
   private onResult(from: HubSpokeInfo, m: MeshMessage): void {
