@@ -50,3 +50,25 @@ test('hub and spoke in namespaces: tunnels up, ping and iperf3 TCP host1 -> host
   const fwd = await v.cli(v.hub, 'show forwarding');
   assert.equal(VpnLab.num(fwd, 'ESP-Rx-Dropped'), 0, fwd);
 });
+
+/**
+ * Engine bug (reported, not fixed here: src/engine is not this test's area). The engine's
+ * UDP socket binds the wildcard '::' (no WAN Bind-Address), and the IKE SA's NATD hashes
+ * (src/engine/ike/tasks/util.ts) are computed over the socket's local endpoint, `[::]:4500`,
+ * not over the address the packets really leave from. So both ends see a NAT where there
+ * is none: every SA logs "(NAT)", and NAT keepalives run. This test fails until the
+ * engine hashes the real local address; `todo` keeps the suite green meanwhile (node:test
+ * still runs it and reports "# TODO" with the failure). Remove `todo` once fixed.
+ */
+test('NAT detection: hub and spokes on one bridge see no NAT', { timeout: 120_000, todo: 'engine bug: NATD hashes use the wildcard bind address [::]:4500' }, async (t) => {
+  if (!rootOrSkip(t)) return;
+  const v = new VpnLab({ branches: 1, mesh: false });
+  t.after(() => v.cleanup());
+  await v.configure();
+  await v.start();
+  await v.waitTunnelsUp(30_000);
+  const log = await v.cli(v.spokes[0]!, 'show log');
+  const up = log.split('\n').filter((l) => /IKE SA \d+ with HUB up/.test(l));
+  assert.ok(up.length >= 1, log);
+  for (const l of up) assert.doesNotMatch(l, /\(NAT\)/, `no NAT between 198.51.100.11 and 198.51.100.1, yet: ${l.trim()}`);
+});
