@@ -7,6 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { waitFor } from '../helpers/netns.js';
 import { AESGCM, CHACHA, agreedSas, parseCharonSas, pingCount, pings, withInterop, type Suite } from './fixtures/meshgate-node.js';
 
 const BEHIND_CHARON = '10.2.0.1';
@@ -59,7 +61,9 @@ test('PSK: a wrong key fails on both sides with AUTHENTICATION_FAILED, nothing i
       out = String((err as { stdout?: string }).stdout ?? '') + String((err as Error).message);
     }
     assert.doesNotMatch(out, /initiate completed successfully/, out);
-    assert.match(out, /AUTHENTICATION_FAILED|authentication of 'mg.test' with pre-shared key failed|establishing CHILD_SA 'mg' failed/, out);
+    // meshgate (responder) cannot verify charon's AUTH and answers IKE_AUTH with AUTHENTICATION_FAILED.
+    const log = readFileSync(charon.logFile, 'utf8');
+    assert.match(log, /parsed IKE_AUTH response 1 \[ N\(AUTH_FAILED\) \]|received AUTHENTICATION_FAILED notify error/, log.split('\n').slice(-20).join('\n'));
     assert.equal(parseCharonSas(charon.listSas()).ike.filter((s) => s.state === 'ESTABLISHED').length, 0, charon.listSas());
     assert.equal((await mg.childSas()).length, 0, 'meshgate installed no child SA');
     assert.notEqual((await mg.vpn('charon'))?.['State'], 'UP');
@@ -80,4 +84,21 @@ test(
       assert.match(out, /initiate completed successfully/, out);
       assert.ok(await mg.waitUp('charon', 5000));
     }),
+);
+
+test('PSK: a wrong key with meshgate as initiator: charon refuses, meshgate shows why and installs nothing', { timeout: 60_000 }, (t) =>
+  withInterop(t, { role: 'initiator', suite: CHACHA, establish: false, charon: { psk: 'not-the-same-key-0123456789' } }, async ({ charon, mg }) => {
+    let vpn: Record<string, string> | undefined;
+    const failed = await waitFor(async () => {
+      vpn = await mg.vpn('charon');
+      return /auth/i.test(vpn?.['Last-Error'] ?? '');
+    }, 15_000, 300);
+    assert.ok(failed, `show vpn names the authentication failure: ${JSON.stringify(vpn)}`);
+    assert.notEqual(vpn?.['State'], 'UP');
+    assert.equal((await mg.childSas()).length, 0);
+    assert.equal(parseCharonSas(charon.listSas()).ike.filter((s) => s.state === 'ESTABLISHED').length, 0);
+    const log = readFileSync(charon.logFile, 'utf8');
+    assert.match(log, /tried \d+ shared key for 'charon.test' - 'mg.test', but MAC mismatched/, 'charon checked the key and refused');
+    assert.match(log, /generating IKE_AUTH response 1 \[ N\(AUTH_FAILED\) \]/);
+  }),
 );
