@@ -5,7 +5,7 @@
  *    charon narrows, meshgate installs the narrowed selectors and traffic flows.
  *  - charon initiates asking for more than meshgate grants: meshgate narrows (or refuses with
  *    TS_UNACCEPTABLE); either way charon must end up with what meshgate answered.
- *  - IPv6 networks on both sides over the IPv4 transport.
+ *  - IPv6 networks on both sides over the IPv4 transport, and IPv4 networks over IPv6 transport.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,3 +55,17 @@ test('IPv6 inside the tunnel (fd00:1::/64 <-> fd00:2::/64) over IPv4, meshgate i
     },
   ),
 );
+
+for (const role of ['initiator', 'responder'] as const) {
+  test(`IPv6 transport (2001:db8::1 <-> 2001:db8::2), IPv4 inside, meshgate ${role}`, { timeout: 60_000 }, (t) =>
+    withInterop(t, { role, suite: CHACHA, v6Transport: true }, async ({ lab, topo, charon, mg }) => {
+      await agreedSas(mg, charon);
+      const list = charon.listSas();
+      assert.match(list, /local\s+'charon\.test' @ 2001:db8::2\[4500\]\s+remote\s+'mg\.test' @ 2001:db8::1\[4500\]/, list);
+      const vpn = await mg.vpn('charon');
+      assert.equal(vpn?.['Remote-Gateway'], '[2001:db8::2]:4500', JSON.stringify(vpn));
+      assert.ok(await pings(lab, topo.hostNs, '10.2.0.1'));
+      assert.equal(pingCount(lab, topo.ssNs, topo.hostAddr, 3, '10.2.0.1'), 3);
+    }),
+  );
+}
