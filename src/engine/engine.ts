@@ -25,7 +25,6 @@ import type { PeerConfigInput } from './ike/peer-config.js';
 import { LicenceCounter, type LicenceProfile } from './mesh/licence.js';
 import { decodeMeshMessage, encodeMeshMessage, stringifyMeshMessage, type MeshEndpoint, type MeshMessage } from './mesh/messages.js';
 import { MeshHubController } from './mesh/hub-controller.js';
-import { containsAddress } from './mesh/networks.js';
 import { MeshSpokeController, type MeshFailureReason } from './mesh/spoke-controller.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings, type MeshTunnelSpec } from './mesh/types.js';
 import type { Endpoint, Transport } from './net/types.js';
@@ -346,7 +345,7 @@ export class Engine {
       const remoteNets = ev.remoteTs.map(tsToPrefix).filter(isString);
       if (incoming) {
         const peerId = this.meshPeerId(tunnel);
-        const sa = this.ike.allSas().find((x) => x.ikeId === ev.ikeId);
+        const sa = this.ike.sa(ev.ikeId);
         const endpoint = sa ? { address: sa.remote.address, port: sa.remote.port } : { address: '0.0.0.0', port: 0 };
         const verdict = this.spoke.acceptIncoming(peerId, endpoint, remoteNets);
         if (!verdict.ok) {
@@ -446,18 +445,19 @@ export class Engine {
     const info = (name: string) => {
       const nets = (this.remoteNets.get(name) ?? []).map(tsToPrefix).filter(isString);
       const ikeId = this.ikeIdOf.get(name);
-      const sa = ikeId === undefined ? undefined : this.ike.allSas().find((x) => x.ikeId === ikeId);
+      const sa = ikeId === undefined ? undefined : this.ike.sa(ikeId);
       const peerId = sa?.remoteIdentity?.value ?? name;
       return { name, peerId, networks: nets, ...(sa ? { endpoint: { address: sa.remote.address, port: sa.remote.port } } : {}) };
     };
     return {
       sendToSpoke: (spoke: string, m: MeshMessage) => this.sendMesh(spoke, m),
       spokeFor: (address: string) => {
-        for (const [peer, kind] of this.peerKind) {
-          if (kind !== 'spoke') continue;
-          if ((this.remoteNets.get(peer) ?? []).some((ts) => containsAddress(tsToPrefix(ts) ?? '', address))) return info(peer);
-        }
-        return undefined;
+        // The hub's own routes say which spoke's tunnel carries an address.
+        const bytes = parseAddress(address);
+        const route = bytes ? this.routes.lookup(bytes) : undefined;
+        if (!route || route.target.kind !== 'sa') return undefined;
+        const peer = String(route.target.id);
+        return this.peerKind.get(peer) === 'spoke' ? info(peer) : undefined;
       },
       spoke: (name: string) => (this.peerKind.get(name) === 'spoke' ? info(name) : undefined),
       log: (level: 'info' | 'warn', text: string) => this.log(level, 'mesh', text),
@@ -494,7 +494,7 @@ export class Engine {
     if (this.ike.removePeer(name)) return;
     for (const [ikeId, n] of this.responderNames) {
       if (n !== name) continue;
-      const sa = this.ike.allSas().find((x) => x.ikeId === ikeId);
+      const sa = this.ike.sa(ikeId);
       if (sa) {
         sa.queueIkeDelete(reason === 'idle' ? 'idle' : 'deleted-locally');
         return;
@@ -507,7 +507,7 @@ export class Engine {
   private responderTunnelName(ikeId: number): string {
     let name = this.responderNames.get(ikeId);
     if (name === undefined) {
-      const sa = this.ike.allSas().find((x) => x.ikeId === ikeId);
+      const sa = this.ike.sa(ikeId);
       name = this.meshName(sa?.remoteIdentity?.value ?? `ike${ikeId}`);
       this.responderNames.set(ikeId, name);
     }

@@ -160,6 +160,8 @@ export class IkeEngine {
   private readonly peers = new Map<string, Peer>();
   /** IKE SAs by our SPI. */
   private readonly sas = new Map<bigint, IkeSa>();
+  /** IKE SAs by their engine-unique id (show commands, mesh messages). */
+  private readonly byIkeId = new Map<number, IkeSa>();
   /** Responder SAs by SPIi and remote endpoint (IKE_SA_INIT retransmissions find them). */
   private readonly bySpiI = new Map<string, IkeSa>();
   private readonly halfOpen = new Set<IkeSa>();
@@ -189,7 +191,10 @@ export class IkeEngine {
       sendIke: (sa, bytes) => engine.send(frameIke(bytes), sa.remote),
       responderIkeProposals: (remote) => engine.responderIkeProposals(remote),
       candidateConfigs: (id, remote) => engine.candidateConfigs(id, remote),
-      register: (sa) => engine.sas.set(sa.localSpi, sa),
+      register: (sa) => {
+        engine.sas.set(sa.localSpi, sa);
+        engine.byIkeId.set(sa.ikeId, sa);
+      },
       onEstablished: (sa) => engine.onEstablished(sa),
       onDestroyed: (sa, reason) => engine.onDestroyed(sa, reason),
       onInitialContact: (sa) => engine.onInitialContact(sa),
@@ -223,6 +228,7 @@ export class IkeEngine {
   private createSa(init: IkeSaInit): IkeSa {
     const sa = new IkeSa(this.ctx, init);
     this.sas.set(sa.localSpi, sa);
+    this.byIkeId.set(sa.ikeId, sa);
     const peer = init.config ? this.peers.get(init.config.name) : undefined;
     if (peer && peer.config === init.config) {
       peer.sas.add(sa);
@@ -308,8 +314,14 @@ export class IkeEngine {
    * Sends an INFORMATIONAL request with `payloads` (e.g. private notifies) on an established
    * IKE SA. `onResponse` gets the decrypted answer; `onFailure` runs if the SA dies first.
    */
+  /** A live IKE SA by its id, without scanning. */
+  sa(ikeId: number): IkeSa | undefined {
+    const sa = this.byIkeId.get(ikeId);
+    return sa?.alive ? sa : undefined;
+  }
+
   sendInformational(ikeId: number, payloads: Payload[], onResponse?: (response: Message) => void, onFailure?: () => void): boolean {
-    const sa = this.allSas().find((s) => s.ikeId === ikeId);
+    const sa = this.sa(ikeId);
     if (!sa || sa.state !== 'established') return false;
     sa.queue(new InformationalTask(sa, payloads, onResponse, onFailure));
     return true;
@@ -320,7 +332,7 @@ export class IkeEngine {
    * REKEY_SA), with the peer config's selectors or the ones given (as CIDR text).
    */
   createChild(ikeId: number, selectors?: { localTs: string[]; remoteTs: string[] }): boolean {
-    const sa = this.allSas().find((s) => s.ikeId === ikeId);
+    const sa = this.sa(ikeId);
     if (!sa || sa.state !== 'established') return false;
     const ts = selectors ? { localTs: selectors.localTs.map(tsFromCidr), remoteTs: selectors.remoteTs.map(tsFromCidr) } : undefined;
     sa.queue(new ChildCreateTask(sa, true, undefined, ts));
@@ -436,6 +448,7 @@ export class IkeEngine {
 
   private onDestroyed(sa: IkeSa, reason: DownReason): void {
     if (this.sas.get(sa.localSpi) === sa) this.sas.delete(sa.localSpi);
+    if (this.byIkeId.get(sa.ikeId) === sa) this.byIkeId.delete(sa.ikeId);
     this.bySpiI.delete(this.initKey(sa.spiI, sa.remote));
     this.halfOpen.delete(sa);
     this.unindexIdentity(sa);
