@@ -69,3 +69,39 @@ for (const role of ['initiator', 'responder'] as const) {
     }),
   );
 }
+
+for (const role of ['initiator', 'responder'] as const) {
+  test(`two networks on each side in one child SA (TSi/TSr with two selectors each), meshgate ${role}`, { timeout: 60_000 }, (t) =>
+    withInterop(
+      t,
+      {
+        role,
+        suite: CHACHA,
+        charonLo: ['10.2.0.1/32', '10.4.0.1/32'],
+        mgLocal: '10.1.0.0/24,10.3.0.0/24',
+        mgRemote: '10.2.0.0/16,10.4.0.0/16',
+        charonLocal: '10.2.0.0/16,10.4.0.0/16',
+        charonRemote: '10.1.0.0/24,10.3.0.0/24',
+        // The engine forwards what leaves a tunnel by its own route table: the second local network
+        // needs a static route on the LAN side (the Routing profile's networks are selectors only).
+        extra: ['set /Setup/IP-Router/Routing-Table 10.3.0.0/24 0 10.1.0.10'],
+      },
+      async ({ lab, topo, charon, mg }) => {
+        // A second network behind meshgate: 10.3.0.10 on the same host, routed by the node.
+        lab.exec(topo.hostNs, 'ip', ['addr', 'add', '10.3.0.10/32', 'dev', 'eth0']);
+        lab.exec(topo.mgNs, 'ip', ['route', 'add', '10.3.0.10/32', 'dev', 'lan0']);
+        await agreedSas(mg, charon);
+        const list = charon.listSas();
+        assert.match(list, /local\s+10\.2\.0\.0\/16 10\.4\.0\.0\/16\s+remote\s+10\.1\.0\.0\/24 10\.3\.0\.0\/24/, list);
+        const child = (await mg.childSas()).find((r) => r['Peer'] === 'charon')!;
+        assert.match(child['Local-TS'] ?? '', /10\.1\.0\.0\/24.*10\.3\.0\.0\/24/, JSON.stringify(child));
+        assert.match(child['Remote-TS'] ?? '', /10\.2\.0\.0\/16.*10\.4\.0\.0\/16/, JSON.stringify(child));
+        assert.ok(await pings(lab, topo.hostNs, '10.2.0.1'));
+        for (const [src, dst] of [['10.1.0.10', '10.4.0.1'], ['10.3.0.10', '10.2.0.1'], ['10.3.0.10', '10.4.0.1']] as const) {
+          assert.equal(pingCount(lab, topo.hostNs, dst, 2, src), 2, `${src} -> ${dst}`);
+          assert.equal(pingCount(lab, topo.ssNs, src, 2, dst), 2, `${dst} -> ${src}`);
+        }
+      },
+    ),
+  );
+}
