@@ -24,11 +24,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+const BUNDLE = join(ROOT, 'dist', 'bundle', 'main.js');
 let built = false;
 /** Builds dist/ when it is missing or older than src/ and menus/ (tsc emits despite type errors elsewhere). */
 export function ensureBuilt(): void {
   if (built) return;
-  const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'menus')));
+  const newest = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'menus')));
+  const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < newest || !existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < newest;
   if (stale) {
     try {
       execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
@@ -39,8 +41,11 @@ export function ensureBuilt(): void {
     } catch {
       /* type errors in other areas still emit; checked below */
     }
+    // bin/meshgate prefers the bundle: it must be as new as the sources.
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 });
   }
   if (!existsSync(MAIN)) throw new Error('dist/src/main.js missing after the build');
+  if (!existsSync(BUNDLE)) throw new Error('dist/bundle/main.js missing after the build');
   built = true;
 }
 

@@ -77,6 +77,8 @@ const ADDON_CANDIDATES = [
   '../../native/build/Release/meshgate_tun.node',
   // from dist/src/engine/dataplane/ (compiled build): the addon stays in src/native
   '../../../../src/native/build/Release/meshgate_tun.node',
+  // from dist/bundle/ (the bundled CLI)
+  '../../src/native/build/Release/meshgate_tun.node',
 ];
 
 let cachedAddon: NativeTunModule | undefined;
