@@ -23,7 +23,7 @@ import { TypedEmitter, type IkeEventMap } from './ike/events.js';
 import { IkeEngine } from './ike/ike-engine.js';
 import type { PeerConfigInput } from './ike/peer-config.js';
 import { LicenceCounter, type LicenceProfile } from './mesh/licence.js';
-import { decodeMeshMessage, encodeMeshMessage, stringifyMeshMessage, type MeshEndpoint, type MeshMessage } from './mesh/messages.js';
+import { decodeMeshMessage, encodeMeshMessage, MeshStatus, stringifyMeshMessage, type MeshEndpoint, type MeshMessage } from './mesh/messages.js';
 import { MeshHubController } from './mesh/hub-controller.js';
 import { MeshSpokeController, type MeshFailureReason } from './mesh/spoke-controller.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings, type MeshTunnelSpec } from './mesh/types.js';
@@ -379,6 +379,11 @@ export class Engine {
       const kind = this.peerKind.get(ev.peer);
       if (this.cfg.mesh.operationMode === 'Hub' && kind === 'spoke') this.hub.onMeshMessage(ev.peer, r.message);
       else if (this.cfg.mesh.operationMode === 'Spoke' && kind === 'hub') this.spoke.onMeshMessage(r.message);
+      else if (kind === 'hub' && r.message.type === 'shortcutOffer') {
+        // Mesh is off here: say so, so the hub frees the pair at once instead of waiting.
+        this.log('info', 'mesh', `mesh offer from ${ev.peer} for ${r.message.destination} declined: mesh is ${this.cfg.mesh.operationMode} on this node`);
+        this.sendMesh(ev.peer, { type: 'result', requestId: r.message.requestId, destination: r.message.destination!, status: MeshStatus.policyDenied, reason: 'mesh is disabled on this spoke' });
+      }
       else this.log('warn', 'mesh', `mesh message from ${ev.peer}, which is not a ${this.cfg.mesh.operationMode === 'Hub' ? 'spoke' : 'hub'} of this node: ${stringifyMeshMessage(r.message)}`);
     });
   }

@@ -121,6 +121,8 @@ export class MeshSpokeController {
   private readonly backoff: RequestBackoff;
   /** Backoff keys we asked for (sent) vs were offered (received), for the status table. */
   private readonly direction = new Map<string, 'sent' | 'received'>();
+  /** Destinations we sent a resolve for (hub-redirect), as opposed to egress requests. */
+  private readonly resolved = new Set<string>();
   private readonly lastStatus = new Map<string, number>();
   private readonly switchoverLog: SwitchoverRecord[] = [];
   private switchoverTotal = { toMesh: 0, toHub: 0, packetsBefore: 0 };
@@ -246,8 +248,8 @@ export class MeshSpokeController {
       remoteNetworks: [dest],
       state: 'connecting',
       initiator: 'local',
-      // An offer answering our own resolve (a destination we asked about) comes from a hub redirect.
-      trigger: this.backoffKeysCoveredBy(dest).concat(key).some((k) => this.direction.get(k) === 'sent') ? 'hub-redirect' : 'egress',
+      // An offer answering our own resolve (a destination we asked the hub about) comes from a hub redirect.
+      trigger: this.backoffKeysCoveredBy(dest).concat(key).some((k) => this.resolved.has(k)) ? 'hub-redirect' : 'egress',
       createdAt: this.clock.now(),
       switchovers: 0,
       routed: new Set(),
@@ -272,6 +274,7 @@ export class MeshSpokeController {
       return;
     }
     this.direction.set(key, 'sent');
+    this.resolved.add(key);
     const src = m.source ?? this.identity.networks[0];
     if (!src) return;
     this.sendToHub({ type: 'resolve', requestId: this.nextRequestId++, source: src, destination: dest, peerId: this.identity.peerId, groupId: this.settings.groupId });

@@ -264,3 +264,23 @@ for (const switchover of ['move', 'pin'] as const) {
     }
   });
 }
+
+test('a spoke with mesh disabled declines the hub\'s offer at once; the hub frees the pair', async () => {
+  const clock = new FakeClock();
+  const lab = new MemoryLab({ clock, branches: 2, mesh: true });
+  try {
+    up(clock, lab);
+    const b1 = lab.node('branch1');
+    b1.engine.apply({ ...b1.engine.config, mesh: { ...b1.engine.config.mesh, operationMode: 'Disabled' } });
+    clock.advance(50);
+    const r = await run(clock, b1.lan.ping('10.1.0.5', '10.2.0.7', { count: 3, intervalMs: 100 }), 2000);
+    assert.equal(r.received, 3);
+    const hub = lab.node('hub').engine.hub;
+    assert.equal(hub.counters.relayed, 1);
+    assert.equal(hub.counters.results, 1, 'branch1 answered');
+    assert.equal(hub.requestRows().find((row) => row.requester === 'branch2')?.status, 'policyDenied');
+    assert.equal(b1.engine.spoke.tunnels().length, 0);
+  } finally {
+    await lab.stop();
+  }
+});

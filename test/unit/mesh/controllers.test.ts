@@ -213,6 +213,9 @@ test('both ends triggering at once end with one tunnel (the hub relays one reque
   assert.equal(a.connects + b.connects, 1);
   assert.equal(a.ctl.tunnels().length, 1);
   assert.equal(b.ctl.tunnels().length, 1);
+  // Both had sent egress requests: the tunnel is still an egress one, not a hub redirect.
+  const initiator = [a, b].find((n) => n.ctl.tunnels()[0]?.initiator === 'local')!;
+  assert.equal(initiator.ctl.tunnels()[0]?.trigger, 'egress');
 });
 
 test('licence exhausted at the initiator: no tunnel, traffic stays on the hub path, denial counted', () => {
