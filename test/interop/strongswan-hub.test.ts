@@ -10,9 +10,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { waitFor } from '../helpers/netns.js';
 import { CHACHA, AESGCM, agreedSas, pingCount, pings, withInterop } from './fixtures/meshgate-node.js';
 
 const HUB_LAN = '10.0.0.1';
+
+interface IperfResult {
+  error?: string;
+  end?: { sum_received?: { bytes: number; bits_per_second: number } };
+}
 const OTHER_BRANCH = '10.7.0.1';
 
 const MESH_SPOKE = [
@@ -56,6 +62,21 @@ for (const mesh of [false, true]) {
         }
         // A TCP-sized packet both ways (1200 bytes fits the TUN MTU 1400 with ESP in UDP).
         assert.equal(pingCount(lab, topo.hostNs, HUB_LAN, 2, undefined, 1200), 2, 'large packets cross');
+        // TCP: a 2-second iperf3 transfer each way between the host behind the spoke and the hub's LAN.
+        const server = lab.spawn(topo.ssNs, 'iperf3', ['-s', '-B', HUB_LAN, '-1']);
+        await waitFor(() => /Server listening/.test(server.output()), 5000, 100);
+        const up = JSON.parse(lab.exec(topo.hostNs, 'iperf3', ['-c', HUB_LAN, '-t', '2', '-J'], { timeoutMs: 15_000 })) as IperfResult;
+        await server.exited;
+        const server2 = lab.spawn(topo.ssNs, 'iperf3', ['-s', '-B', HUB_LAN, '-1']);
+        await waitFor(() => /Server listening/.test(server2.output()), 5000, 100);
+        const down = JSON.parse(lab.exec(topo.hostNs, 'iperf3', ['-c', HUB_LAN, '-t', '2', '-R', '-J'], { timeoutMs: 15_000 })) as IperfResult;
+        await server2.exited;
+        for (const [dir, r] of [['spoke -> hub', up], ['hub -> spoke', down]] as const) {
+          assert.equal(r.error, undefined, `${dir}: ${r.error}`);
+          const bytes = r.end?.sum_received?.bytes ?? 0;
+          assert.ok(bytes > 1_000_000, `${dir}: TCP moved ${bytes} bytes in 2 s`);
+          t.diagnostic(`iperf3 TCP ${dir}: ${((r.end?.sum_received?.bits_per_second ?? 0) / 1e6).toFixed(0)} Mbit/s`);
+        }
         const vpn = await mg.vpn('charon');
         assert.equal(vpn?.['State'], 'UP');
         assert.ok(Number(vpn?.['Rx-Pkts']) >= 18, JSON.stringify(vpn));
