@@ -1,4 +1,5 @@
 /** Small pieces shared by the tasks: nonces, NAT detection hashes, PSK AUTH, DH. */
+import { networkInterfaces } from 'node:os';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { createDhKeyPair } from '../../crypto/dh.js';
@@ -30,9 +31,32 @@ export function natdHash(spiI: bigint, spiR: bigint, e: Endpoint): Uint8Array {
   return new Uint8Array(createHash('sha1').update(concatBytes(spi64Bytes(spiI), spi64Bytes(spiR), ip, port)).digest());
 }
 
-/** Adds N(NAT_DETECTION_SOURCE_IP) and N(NAT_DETECTION_DESTINATION_IP). */
+/** At most this many NAT_DETECTION_SOURCE_IP payloads for a socket bound to every address. */
+const MAX_NATD_SOURCES = 8;
+
+/**
+ * The addresses this end may send from. A socket bound to a specific address sends from it;
+ * one bound to the wildcard (:: or 0.0.0.0) sends from whichever interface address the
+ * kernel picks, which Node does not tell: then every interface address of the peer's family
+ * is a candidate, and RFC 7296 section 2.23 allows one NAT_DETECTION_SOURCE_IP per candidate.
+ */
+export function localCandidates(sa: IkeSa): Endpoint[] {
+  const local = sa.local;
+  if (local.address !== '::' && local.address !== '0.0.0.0') return [local];
+  const family = sa.remote.address.includes(':') ? 'IPv6' : 'IPv4';
+  const out: Endpoint[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family !== family || (family === 'IPv6' && a.scopeid)) continue;
+      out.push({ address: a.address, port: local.port });
+    }
+  }
+  return out.length ? out.slice(0, MAX_NATD_SOURCES) : [local];
+}
+
+/** Adds N(NAT_DETECTION_SOURCE_IP) (one per candidate source address) and N(NAT_DETECTION_DESTINATION_IP). */
 export function addNatd(sa: IkeSa, m: Message): void {
-  m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, natdHash(m.spiI, m.spiR, sa.local)));
+  for (const c of localCandidates(sa)) m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, natdHash(m.spiI, m.spiR, c)));
   m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_DESTINATION_IP, natdHash(m.spiI, m.spiR, sa.remote)));
 }
 
@@ -43,7 +67,8 @@ export function checkNatd(sa: IkeSa, m: Message): void {
   if (src.length === 0 || !dst) return; // the peer does not do NAT-T detection
   const remoteHash = natdHash(m.spiI, m.spiR, sa.remote);
   sa.natRemote = !src.some((n) => n.type === PayloadType.N && bytesEq(n.data, remoteHash));
-  sa.natLocal = !bytesEq(dst.data, natdHash(m.spiI, m.spiR, sa.local));
+  // We are behind a NAT when the address the peer sent to is none of ours.
+  sa.natLocal = !localCandidates(sa).some((c) => bytesEq(dst.data, natdHash(m.spiI, m.spiR, c)));
 }
 
 function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
