@@ -1,6 +1,6 @@
 /**
  * SSH with Debian's OpenSSH client against the daemon's built-in server on 127.0.0.1:
- * key login, commands with output and exit status, a read-only user refused a `set`,
+ * key and password login (password through sshpass), commands with output and exit status, a read-only user refused a `set`,
  * the server following /Setup/Config/SSH Operating live, and the interactive shell on a pty.
  */
 import { test, before } from 'node:test';
@@ -164,4 +164,41 @@ test('interactive shell over ssh -tt in tmux: prompt at the client, a command, e
     }
   }
   assert.equal(alive, false, 'ssh ended when the shell exited');
+});
+
+test('password login with Debian ssh (through sshpass): right password in, wrong one refused and counted', async (t) => {
+  const n = await setupNode(t);
+  const pw = `pw-${randomBytes(6).toString('hex')}`;
+  const set = await runBin(['--config-dir', n.dir, '-c', `set /Setup/Config/Users carol {Active} yes {Access} admin {Password} ${pw}`]);
+  assert.equal(set.code, 0, set.stderr);
+  const viaPassword = (password: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      // sshpass reads the password from the environment (SSHPASS), never from argv.
+      const child = spawn(
+        'sshpass',
+        ['-e', 'ssh', '-p', String(n.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=5', 'carol@127.0.0.1', 'sysinfo'],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SSHPASS: password } },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  const ok = await viaPassword(pw);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /DEVICE: meshgate/);
+  const bad = await viaPassword(`${pw}-wrong`);
+  assert.notEqual(bad.code, 0);
+  assert.doesNotMatch(bad.stdout, /DEVICE/);
+  const show = await runBin(['--config-dir', n.dir, '-c', 'show ssh']);
+  assert.match(show.stdout, /Logins-Failed:\s+[1-9]/);
+  // The password is never shown, not even as a hash.
+  const users = await runBin(['--config-dir', n.dir, '-c', 'show users; show config; readconfig']);
+  assert.ok(!users.stdout.includes(pw) && !users.stdout.includes('$argon2'), 'no password or hash in the output');
 });
