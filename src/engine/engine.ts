@@ -105,6 +105,8 @@ export class Engine {
   readonly licence: LicenceCounter;
   readonly spoke: MeshSpokeController;
   readonly hub: MeshHubController;
+  /** Mesh messages refused before any controller saw them. */
+  readonly meshCounters = { malformed: 0, refusedFromNonHub: 0 };
   private cfg: EngineConfig;
   private readonly transport: Transport;
   /** Static peer name -> the config applied (JSON, for the diff). */
@@ -373,6 +375,7 @@ export class Engine {
       if (ev.notifyType !== MESH_CONTROL_NOTIFY) return;
       const r = decodeMeshMessage(ev.data);
       if (!r.ok) {
+        this.meshCounters.malformed++;
         this.log('warn', 'mesh', `malformed mesh message from ${ev.peer}: ${r.error} (${r.detail})`);
         return;
       }
@@ -384,7 +387,11 @@ export class Engine {
         this.log('info', 'mesh', `mesh offer from ${ev.peer} for ${r.message.destination} declined: mesh is ${this.cfg.mesh.operationMode} on this node`);
         this.sendMesh(ev.peer, { type: 'result', requestId: r.message.requestId, destination: r.message.destination!, status: MeshStatus.policyDenied, reason: 'mesh is disabled on this spoke' });
       }
-      else this.log('warn', 'mesh', `mesh message from ${ev.peer}, which is not a ${this.cfg.mesh.operationMode === 'Hub' ? 'spoke' : 'hub'} of this node: ${stringifyMeshMessage(r.message)}`);
+      else {
+        // Mesh messages are the hub's (or, at a hub, its spokes'): from anyone else they are refused.
+        this.meshCounters.refusedFromNonHub++;
+        this.log('warn', 'mesh', `mesh message from ${ev.peer}, which is not a ${this.cfg.mesh.operationMode === 'Hub' ? 'spoke' : 'hub'} of this node: refused (${stringifyMeshMessage(r.message)})`);
+      }
     });
   }
 

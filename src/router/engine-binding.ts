@@ -227,7 +227,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
       'mesh.statistics',
       () => {
         const c = engine.spoke.counters;
-        return { pairs: { Attempts: c.offersReceived, Established: c.tunnelsUp, Failed: c.tunnelsFailed, 'Idle-Teardowns': c.idleTeardowns, 'Licence-Denials': c.licenceDenied, 'Policy-Denials': c.refusalsReceived + engine.hub.counters.refused, Spoofed: c.malformedMessages + engine.hub.counters.unexpected } };
+        return { pairs: { Attempts: c.offersReceived, Established: c.tunnelsUp, Failed: c.tunnelsFailed, 'Idle-Teardowns': c.idleTeardowns, 'Licence-Denials': c.licenceDenied, 'Policy-Denials': c.refusalsReceived + engine.hub.counters.refused, Spoofed: c.malformedMessages + engine.hub.counters.unexpected + engine.meshCounters.refusedFromNonHub + engine.meshCounters.malformed } };
       },
     ],
     ['licence.usage', () => ({ pairs: Object.fromEntries(licencePairs().filter(([k]) => ['Model', 'VPN-Tunnels', 'Mesh-Tunnels', 'Mesh-Peak', 'Mesh-Denials'].includes(k))) })],

@@ -284,3 +284,28 @@ test('a spoke with mesh disabled declines the hub\'s offer at once; the hub free
     await lab.stop();
   }
 });
+
+test('a mesh message from anyone but the hub is refused and counted (a spoke posing as hub over a mesh SA)', async () => {
+  const { encodeMeshMessage } = await import('../../../src/engine/mesh/messages.js');
+  const { MESH_CONTROL_NOTIFY } = await import('../../../src/engine/engine.js');
+  const clock = new FakeClock();
+  const lab = new MemoryLab({ clock, branches: 3, mesh: true, meshSettings: { shortHoldSec: 600 } });
+  try {
+    up(clock, lab);
+    const b1 = lab.node('branch1');
+    const b2 = lab.node('branch2');
+    await run(clock, b1.lan.ping('10.1.0.5', '10.2.0.7', { count: 3, intervalMs: 100 }), 1000);
+    const meshSa = b2.engine.ike.allSas().find((s) => s.ikeId !== undefined && s.config?.name !== 'HUB');
+    assert.ok(meshSa, 'branch2 has a mesh SA with branch1');
+    const offersBefore = b1.engine.spoke.counters.offersReceived;
+    // branch2 offers branch1 a tunnel to branch3's network, as only the hub may.
+    const data = encodeMeshMessage({ type: 'shortcutOffer', requestId: 99, destination: '10.3.0.0/24', endpoint: { address: '198.51.100.66', port: 4500 }, peerId: 'evil.lab', validitySec: 60 });
+    assert.equal(b2.engine.ike.sendInformational(meshSa.ikeId, [{ type: 41, protocolId: 0, spi: new Uint8Array(0), notifyType: MESH_CONTROL_NOTIFY, data }]), true);
+    clock.advance(100);
+    assert.equal(b1.engine.meshCounters.refusedFromNonHub, 1);
+    assert.equal(b1.engine.spoke.counters.offersReceived, offersBefore, 'the controller never saw it');
+    assert.equal(b1.engine.spoke.tunnels().length, 1, 'no tunnel toward the offered endpoint');
+  } finally {
+    await lab.stop();
+  }
+});
