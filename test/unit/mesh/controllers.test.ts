@@ -401,3 +401,16 @@ test('switchover pin: running flows stay on the hub path, nothing is recorded as
   assert.equal(a.flows[0]?.path, 'hub');
   assert.equal(a.ctl.switchovers().toMesh, 0);
 });
+
+test('Detect-On-VPN-Peers: only traffic through the listed hub peers triggers', () => {
+  const w = world({ spoke: { detectOnVpnPeers: ['HUB-A'] } });
+  const b = w.get('branch2');
+  b.ctl.onPacketViaHub('10.1.0.5', '10.2.0.7', 'HUB-B');
+  assert.equal(b.ctl.counters.triggers, 0, 'not a listed peer');
+  b.ctl.onPacketViaHub('10.1.0.5', '10.2.0.7', 'HUB-A');
+  assert.equal(b.ctl.counters.triggers, 1);
+  // Traffic between two hosts of the own LAN, or for another network, never triggers.
+  b.ctl.onPacketViaHub('10.2.0.9', '10.2.0.7', 'HUB-A');
+  b.ctl.onPacketViaHub('10.1.0.5', '10.9.0.7', 'HUB-A');
+  assert.equal(b.ctl.counters.triggers, 1);
+});
