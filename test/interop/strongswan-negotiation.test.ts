@@ -2,7 +2,8 @@
  * Proposal negotiation between meshgate and strongSwan where the first guess is wrong:
  * INVALID_KE_PAYLOAD in both directions (the initiator's KE is for a group the responder does
  * not take; it retries with the group the responder names) and NO_PROPOSAL_CHOSEN in both
- * directions (no common cipher: nothing is established, each side says why).
+ * directions (no common cipher: nothing is established, each side says why); for the child SA
+ * alone: NO_PROPOSAL_CHOSEN and TS_UNACCEPTABLE in IKE_AUTH.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,5 +62,50 @@ test('NO_PROPOSAL_CHOSEN from charon: meshgate offers only chacha20poly1305, cha
     const log = readFileSync(charon.logFile, 'utf8');
     assert.match(log, /generating IKE_SA_INIT response 0 \[ N\(NO_PROP\) \]/);
     assert.equal(parseCharonSas(charon.listSas()).ike.length, 0);
+  }),
+);
+
+test('child SA refused by meshgate: no common ESP cipher (NO_PROPOSAL_CHOSEN in IKE_AUTH), nothing installed', { timeout: 60_000 }, (t) =>
+  withInterop(t, { role: 'responder', suite: CHACHA, establish: false, charon: { espProposals: 'aes128gcm16' } }, async ({ charon, mg }) => {
+    let out = '';
+    try {
+      out = charon.initiate(5);
+    } catch (err) {
+      out = String((err as { stdout?: string }).stdout ?? '');
+    }
+    assert.doesNotMatch(out, /initiate completed successfully/);
+    const log = readFileSync(charon.logFile, 'utf8');
+    assert.match(log, /parsed IKE_AUTH response 1 \[[^\]]*N\(NO_PROP\)[^\]]*\]/, log.split('\n').slice(-15).join('\n'));
+    assert.equal(parseCharonSas(charon.listSas()).children.filter((c) => c.state === 'INSTALLED').length, 0);
+    assert.equal((await mg.childSas()).length, 0);
+  }),
+);
+
+test('TS_UNACCEPTABLE from meshgate: charon asks for 10.9.0.0/24 behind meshgate, which it does not have', { timeout: 60_000 }, (t) =>
+  withInterop(t, { role: 'responder', suite: CHACHA, establish: false, charonRemote: '10.9.0.0/24' }, async ({ charon, mg }) => {
+    let out = '';
+    try {
+      out = charon.initiate(5);
+    } catch (err) {
+      out = String((err as { stdout?: string }).stdout ?? '');
+    }
+    assert.doesNotMatch(out, /initiate completed successfully/);
+    const log = readFileSync(charon.logFile, 'utf8');
+    assert.match(log, /parsed IKE_AUTH response 1 \[[^\]]*N\(TS_UNACCEPT\)[^\]]*\]/, log.split('\n').slice(-15).join('\n'));
+    assert.equal((await mg.childSas()).length, 0);
+  }),
+);
+
+test('TS_UNACCEPTABLE from charon: meshgate asks for 10.9.0.0/16 behind charon, which charon does not grant', { timeout: 60_000 }, (t) =>
+  withInterop(t, { role: 'initiator', suite: CHACHA, establish: false, mgRemote: '10.9.0.0/16' }, async ({ charon, mg }) => {
+    let vpn: Record<string, string> | undefined;
+    const said = await waitFor(async () => {
+      vpn = await mg.vpn('charon');
+      return /TS_UNACCEPTABLE|selector/i.test(vpn?.['Last-Error'] ?? '');
+    }, 10_000, 300);
+    assert.ok(said, `show vpn names the refused selectors: ${JSON.stringify(vpn)}`);
+    assert.equal((await mg.childSas()).length, 0);
+    const log = readFileSync(charon.logFile, 'utf8');
+    assert.match(log, /generating IKE_AUTH response 1 \[[^\]]*N\(TS_UNACCEPT\)[^\]]*\]/);
   }),
 );
