@@ -59,7 +59,7 @@ test('peers come with their profiles joined; mesh and routes are typed', () => {
   assert.equal(hq.shortHoldSec, 120);
   assert.equal(hq.auth.name, 'SPOKES');
   assert.equal(hq.auth.localPassword, 'k1');
-  assert.deepEqual(hq.encryption.dhGroups, ['DH19', 'DH14']);
+  assert.deepEqual(hq.encryption.dhGroups, ['DH31', 'DH19', 'DH14']);
   assert.equal(hq.lifetimes.childSaSec, 28800);
   assert.equal(hq.general.dpdInactTimerSec, 30);
   assert.deepEqual(hq.routing?.remoteNetworks, ['10.0.0.0/8', 'fd00::/8']);
