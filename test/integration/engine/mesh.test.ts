@@ -214,24 +214,29 @@ test('policy deny at the hub: no tunnel, hub path, the refusal is visible at the
   }
 });
 
-test('ten spokes all talking to each other: a direct tunnel for every pair', async () => {
+test('fifty spokes all talking to each other: a direct tunnel for every pair', { timeout: 240_000 }, async () => {
   const clock = new FakeClock();
-  const n = 10;
-  const lab = new MemoryLab({ clock, branches: n, mesh: true, meshSettings: { shortHoldSec: 600 } });
+  const n = 50;
+  const lab = new MemoryLab({ clock, branches: n, mesh: true, licenceProfile: 'Branch-50', meshSettings: { shortHoldSec: 3600 } });
   try {
     up(clock, lab);
-    const pings: Promise<unknown>[] = [];
+    const pings: Promise<{ received: number }>[] = [];
     for (let i = 1; i <= n; i++) {
-      for (let j = 1; j <= n; j++) if (i !== j) pings.push(lab.node(`branch${i}`).lan.ping(`10.${i}.0.5`, `10.${j}.0.7`, { count: 3, intervalMs: 500 }));
+      for (let j = 1; j <= n; j++) if (i !== j) pings.push(lab.node(`branch${i}`).lan.ping(`10.${i}.0.5`, `10.${j}.0.7`, { count: 2, intervalMs: 1000 }));
     }
     clock.advance(30_000);
-    await Promise.all(pings);
+    const reports = await Promise.all(pings);
+    assert.ok(reports.every((r) => r.received === 2), 'every ping answered');
     for (let i = 1; i <= n; i++) {
       const s = lab.node(`branch${i}`).engine;
-      const up = s.spoke.tunnels().filter((t) => t.state === 'up');
-      assert.equal(up.length, n - 1, `branch${i} has ${up.length} tunnels`);
+      const live = s.spoke.tunnels().filter((t) => t.state === 'up');
+      assert.equal(live.length, n - 1, `branch${i} has ${live.length} tunnels`);
+      assert.equal(s.licence.usage('mesh').used, n - 1);
       for (let j = 1; j <= n; j++) if (i !== j) assert.equal(s.routes.lookup(Uint8Array.of(10, j, 0, 7))?.source, 'mesh');
     }
+    // One tunnel per pair: every tunnel has exactly one local initiator end.
+    const initiated = [...lab.nodes.values()].reduce((k, node) => k + node.engine.spoke.tunnels().filter((t) => t.initiator === 'local').length, 0);
+    assert.equal(initiated, (n * (n - 1)) / 2);
   } finally {
     await lab.stop();
   }
@@ -305,6 +310,29 @@ test('a mesh message from anyone but the hub is refused and counted (a spoke pos
     assert.equal(b1.engine.meshCounters.refusedFromNonHub, 1);
     assert.equal(b1.engine.spoke.counters.offersReceived, offersBefore, 'the controller never saw it');
     assert.equal(b1.engine.spoke.tunnels().length, 1, 'no tunnel toward the offered endpoint');
+  } finally {
+    await lab.stop();
+  }
+});
+
+test('authentication failure of a mesh tunnel (template keys differ): hub path, reason, backoff', async () => {
+  const clock = new FakeClock();
+  const lab = new MemoryLab({ clock, branches: 2, mesh: true });
+  try {
+    up(clock, lab);
+    const b1 = lab.node('branch1');
+    const b2 = lab.node('branch2');
+    b2.engine.apply({ ...b2.engine.config, meshTemplate: { ...b2.engine.config.meshTemplate!, psk: 'a-different-mesh-key-0123456789' } });
+    const r = await run(clock, b1.lan.ping('10.1.0.5', '10.2.0.7', { count: 10, intervalMs: 100 }), 3000);
+    assert.equal(r.received, 10);
+    assert.ok(r.rtts.every((t) => t === 20), 'every packet on the hub path');
+    const initiator = [b1, b2].find((b) => b.engine.spoke.counters.tunnelsFailed > 0);
+    assert.ok(initiator, 'the attempt failed at its initiator');
+    const why = initiator.engine.spoke.why(initiator === b1 ? '10.2.0.7' : '10.1.0.5');
+    assert.equal(why.reason, 'failed');
+    assert.match(why.text, /auth/i);
+    assert.equal(b1.engine.licence.usage('mesh').used + b2.engine.licence.usage('mesh').used, 0, 'licences returned');
+    assert.ok(lab.node('hub').engine.hub.requestRows().some((row) => row.status === 'authFailed'), 'the hub sees why');
   } finally {
     await lab.stop();
   }
