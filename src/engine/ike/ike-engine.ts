@@ -145,6 +145,14 @@ const NO_RECONNECT: ReadonlySet<DownReason> = new Set<DownReason>(['peer-removed
 const PEER_UNREACHABLE: ReadonlySet<DownReason> = new Set<DownReason>(['timeout', 'dpd-timeout']);
 const COOKIE_VERSION = 1;
 
+/** The IKE port without NAT traversal (RFC 7296 section 2): no non-ESP marker there. */
+const IKE_PORT = 500;
+
+/** IKE bytes as the remote port wants them: bare to port 500, with the non-ESP marker elsewhere. */
+function frameFor(bytes: Uint8Array, to: Endpoint): Uint8Array {
+  return to.port === IKE_PORT ? bytes : frameIke(bytes);
+}
+
 function hex(spi: bigint | number, bytes: number): string {
   return spi.toString(16).padStart(bytes * 2, '0');
 }
@@ -188,7 +196,7 @@ export class IkeEngine {
       installer: this.installer,
       spis: this.spis,
       counters: this.counters,
-      sendIke: (sa, bytes) => engine.send(frameIke(bytes), sa.remote),
+      sendIke: (sa, bytes) => engine.send(frameFor(bytes, sa.remote), sa.remote),
       responderIkeProposals: (remote) => engine.responderIkeProposals(remote),
       candidateConfigs: (id, remote) => engine.candidateConfigs(id, remote),
       register: (sa) => {
@@ -562,7 +570,9 @@ export class IkeEngine {
   private onDatagram(p: Uint8Array, from: Endpoint): void {
     if (this.stopped) return;
     this.count('rx-datagrams');
-    const k = classifyUdpPayload(p);
+    // RFC 3948 marks IKE only on port 4500: from a peer's port 500 it is always bare IKE
+    // (a gateway that starts on 500 and sends to our NAT-T port, as charon does).
+    const k = from.port === IKE_PORT ? (p.length >= 28 ? { kind: 'ike' as const, offset: 0 } : { kind: 'malformed' as const, reason: 'short-ike' as const }) : classifyUdpPayload(p);
     switch (k.kind) {
       case 'keepalive':
         this.count('rx-keepalive');
@@ -658,7 +668,7 @@ export class IkeEngine {
       if (!cookie || !bytesEqual(cookie.data, expected)) {
         this.count(cookie ? 'cookie-invalid' : 'cookie-demanded');
         const answer: Message = { spiI: m.spiI, spiR: 0n, exchangeType: ExchangeType.IKE_SA_INIT, initiator: false, response: true, messageId: 0, payloads: [notifyPayload(NotifyType.COOKIE, expected)] };
-        this.send(frameIke(encodeMessage(answer)), from);
+        this.send(frameFor(encodeMessage(answer), from), from);
         return;
       }
       this.count('cookie-accepted');
