@@ -42,6 +42,14 @@ interface InboundMeta {
   ranges: Range[];
 }
 
+export interface TunnelStats {
+  lastActivity: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface EspDatapathCounters {
   txPackets: number;
   txBytes: number;
@@ -62,7 +70,8 @@ export class EspDatapath implements SaInstaller, TunnelSender {
   private readonly inMeta = new Map<number, InboundMeta>();
   /** Union of the remote selectors of a peer's inbound SAs: what may arrive from it. */
   private readonly inboundRanges = new Map<string, Range[]>();
-  private readonly activity = new Map<string, number>();
+  /** Per tunnel (peer name): last packet either way, and traffic of the inner packets. */
+  private readonly stats = new Map<string, TunnelStats>();
   private readonly openResult = new EspOpenResult();
   private sink: InboundSink | undefined;
   /**
@@ -154,7 +163,10 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     }
     this.counters.txPackets++;
     this.counters.txBytes += length;
-    this.activity.set(entry.peer, this.clock.now());
+    const st = this.statsOf(entry.peer);
+    st.lastActivity = this.clock.now();
+    st.packetsOut++;
+    st.bytesOut += length;
     return true;
   }
 
@@ -179,13 +191,27 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     }
     this.counters.rxPackets++;
     this.counters.rxBytes += r.innerLength;
-    this.activity.set(meta.peer, this.clock.now());
+    const st = this.statsOf(meta.peer);
+    st.lastActivity = this.clock.now();
+    st.packetsIn++;
+    st.bytesIn += r.innerLength;
     this.sink.fromTunnel(meta.peer, datagram, r.innerOffset, r.innerLength);
   }
 
   /** Clock time of the last packet sent or received for peer (idle teardown, DPD). */
   lastActivity(peer: string): number | undefined {
-    return this.activity.get(peer);
+    return this.stats.get(peer)?.lastActivity;
+  }
+
+  /** Traffic through a tunnel since it was first used (show mesh, /Status). */
+  tunnelStats(peer: string): Readonly<TunnelStats> | undefined {
+    return this.stats.get(peer);
+  }
+
+  private statsOf(peer: string): TunnelStats {
+    let st = this.stats.get(peer);
+    if (!st) this.stats.set(peer, (st = { lastActivity: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 }));
+    return st;
   }
 
   hasTunnel(peer: string): boolean {

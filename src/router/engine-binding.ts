@@ -53,6 +53,10 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
   );
 
   // ---- rows ------------------------------------------------------------------------------
+  const tunnelTraffic = (peerId: string) => {
+    const st = engine.datapath.tunnelStats(meshTunnelName(engine, peerId));
+    return { bytes: st ? st.bytesIn + st.bytesOut : 0, packets: st ? st.packetsIn + st.packetsOut : 0 };
+  };
   const vpnRows = (): Cell[][] => {
     const snap = engine.ike.snapshot();
     return snap.peers
@@ -104,6 +108,8 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
         t.state.toUpperCase(),
         dur(clock.now() - t.createdAt),
         t.state === 'up' ? dur(clock.now() - last) : '-',
+        tunnelTraffic(t.peerId).packets,
+        tunnelTraffic(t.peerId).bytes,
         t.switchovers,
       ];
     });
@@ -138,7 +144,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
   const VPN_COLS = ['Peer', 'State', 'Local-Gateway', 'Remote-Gateway', 'Local-Networks', 'Remote-Networks', 'Proposal', 'Uptime', 'Rx-Bytes', 'Tx-Bytes', 'Rx-Pkts', 'Tx-Pkts', 'Rekeys', 'Last-Error'];
   const IKE_COLS = ['ID', 'Peer', 'Local', 'Remote', 'Role', 'State', 'Proposal', 'Remote-ID', 'Established', 'Rekey-In', 'SPIi/SPIr'];
   const CHILD_COLS = ['ID', 'IKE-ID', 'Peer', 'State', 'SPI-In', 'SPI-Out', 'Proposal', 'Local-TS', 'Remote-TS', 'Bytes-In', 'Bytes-Out', 'Pkts-In', 'Pkts-Out', 'Rekey-In', 'Expires'];
-  const MESH_COLS = ['Peer', 'Public-Address', 'Networks', 'Trigger', 'Initiator', 'State', 'Age', 'Idle', 'Switchovers'];
+  const MESH_COLS = ['Peer', 'Public-Address', 'Networks', 'Trigger', 'Initiator', 'State', 'Age', 'Idle', 'Packets', 'Bytes', 'Switchovers'];
   const REQ_COLS = ['Prefix', 'Peer', 'Requests', 'Last-Request', 'Direction', 'Status', 'Rate-Limited-For', 'Valid-For'];
   const ROUTE_COLS = ['Prefix', 'Source', 'Via', 'Distance', 'Metric', 'Comment'];
   const FLOW_COLS = ['Protocol', 'Source', 'Destination', 'Path', 'Pkts-Out', 'Pkts-In', 'Bytes', 'Idle', 'Switchovers'];
@@ -216,11 +222,26 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
 
   // ---- /Status views ----------------------------------------------------------------------
   const views: [string, () => { rows: Cell[][] } | { pairs: Record<string, Cell> }][] = [
-    ['vpn.peers', () => ({ rows: engine.ike.snapshot().peers.map((p) => [p.peer, engine.config.peers.find((x) => x.name === p.peer)?.kind ?? 'mesh', p.state.toUpperCase(), p.remoteGateway, dur(p.uptimeMs), p.bytesIn, p.bytesOut, 0, p.lastError ?? '']) })],
+    [
+      'vpn.peers',
+      () => {
+        const snap = engine.ike.snapshot();
+        const children = (peer: string) => snap.ikeSas.filter((s) => s.peer === peer).reduce((n, s) => n + s.children.filter((c) => c.state === 'installed').length, 0);
+        return { rows: snap.peers.map((p) => [p.peer, engine.config.peers.find((x) => x.name === p.peer)?.kind ?? 'mesh', p.state.toUpperCase(), p.remoteGateway, dur(p.uptimeMs), p.bytesIn, p.bytesOut, children(p.peer), p.lastError ?? '']) };
+      },
+    ],
     ['vpn.ike-sas', () => ({ rows: engine.ike.snapshot().ikeSas.map((s) => [s.ikeId, s.peer, s.local, s.remote, s.initiator ? 'I' : 'R', s.state.toUpperCase(), s.proposal, dur(s.establishedForMs), dur(s.rekeyInMs)]) })],
     ['vpn.child-sas', () => ({ rows: childRows().map((r) => [r[0]!, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[7]!, r[8]!, r[9]!, r[10]!]) })],
-    ['mesh.tunnels', () => ({ rows: meshRows().map((r) => [r[0]!, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!, r[7]!, 0, r[8]!]) })],
-    ['mesh.connected-prefixes', () => ({ rows: engine.spoke.tunnels().filter((t) => t.state === 'up').flatMap((t) => t.remoteNetworks.map((n) => [n, t.peerId, `${t.endpoint.address}:${t.endpoint.port}`, dur(clock.now() - (t.upAt ?? t.createdAt)), dur(clock.now() - Math.max(engine.datapath.lastActivity(meshTunnelName(engine, t.peerId)) ?? 0, t.upAt ?? 0)), 0])) })],
+    ['mesh.tunnels', () => ({ rows: meshRows().map((r) => [r[0]!, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!, r[7]!, r[9]!, r[10]!]) })],
+    [
+      'mesh.connected-prefixes',
+      () => ({
+        rows: engine.spoke
+          .tunnels()
+          .filter((t) => t.state === 'up')
+          .flatMap((t) => t.remoteNetworks.map((n) => [n, t.peerId, `${t.endpoint.address}:${t.endpoint.port}`, dur(clock.now() - (t.upAt ?? t.createdAt)), dur(clock.now() - Math.max(engine.datapath.lastActivity(meshTunnelName(engine, t.peerId)) ?? 0, t.upAt ?? 0)), tunnelTraffic(t.peerId).packets])),
+      }),
+    ],
     ['mesh.requested-prefixes', () => ({ rows: requestedRows() })],
     ['mesh.switchovers', () => ({ rows: switchoverRows() })],
     [

@@ -35,7 +35,7 @@ test('lab: scripted nodes come up; branch traffic builds a mesh tunnel; show com
     assert.equal(vpn.code, 0);
     assert.match(vpn.text, /HUB\s+UP\s+198\.51\.100\.11:4500\s+198\.51\.100\.1:4500\s+10\.1\.0\.0\/24\s+10\.0\.0\.0\/8/);
     const mesh = await run(b1.router, 'show mesh');
-    assert.match(mesh.text, /branch2\.lab\s+198\.51\.100\.12:4500\s+10\.2\.0\.0\/24\s+egress\s+local\s+UP/);
+    assert.match(mesh.text, /branch2\.lab\s+198\.51\.100\.12:4500\s+10\.2\.0\.0\/24\s+egress\s+local\s+UP\s+\S+\s+\S+\s+18\s+1512\s+1/);
     const why = await run(b1.router, 'show mesh why 10.2.0.7');
     assert.match(why.text, /direct: mesh tunnel to branch2\.lab/);
     const why3 = await run(b1.router, 'show mesh why 10.3.0.7');
@@ -47,7 +47,10 @@ test('lab: scripted nodes come up; branch traffic builds a mesh tunnel; show com
     const routes = await run(b1.router, 'show routes');
     assert.match(routes.text, /10\.2\.0\.0\/24\s+mesh\s+SA mesh_branch2\.lab/);
     const status = await run(b1.router, 'ls /Status/VPN/Mesh/Connected-Prefixes');
-    assert.match(status.text, /10\.2\.0\.0\/24\s+branch2\.lab/);
+    // Prefix, peer, address, established, idle, packets: 9 pings and 9 replies went direct.
+    assert.match(status.text, /10\.2\.0\.0\/24\s+branch2\.lab\s+198\.51\.100\.12:4500\s+\S+\s+\S+\s+18\b/);
+    const vpnStatus = await run(b1.router, 'ls /Status/VPN/Peers');
+    assert.match(vpnStatus.text, /HUB\s+hub\s+UP\s+\S+\s+\S+\s+\d+\s+\d+\s+1\b/, 'one child SA installed');
     const hubReq = await run(lab.node('hub')!.router, 'show mesh requests');
     assert.match(hubReq.text, /branch2>branch1/);
     // No PSK anywhere in what an operator sees.
