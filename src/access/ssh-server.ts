@@ -68,12 +68,25 @@ export function loadOrCreateHostKey(configDir: string): string {
     if (parsed instanceof Error) throw new SshServerError(`host key ${path} is unreadable: ${parsed.message}`);
     return pem;
   }
-  const pair = utils.generateKeyPairSync('ed25519');
+  const pem = generateHostKey();
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, pair.private, { mode: 0o600 });
+  writeFileSync(tmp, pem, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
-  return pair.private;
+  return pem;
+}
+
+/**
+ * A new ed25519 host key in OpenSSH format. ssh2's generator emits a key its own parser
+ * rejects about once in 200 ("Malformed OpenSSH private key"); such a key would make the next
+ * start fail, so each key is parsed back before it is used, and a bad one is drawn again.
+ */
+export function generateHostKey(): string {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair.private;
+  }
+  throw new SshServerError('could not generate a usable ed25519 host key');
 }
 
 /** The SHA-256 fingerprint of a public key, as OpenSSH prints it. */
