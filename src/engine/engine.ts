@@ -97,7 +97,7 @@ export interface EngineOptions {
 export class Engine {
   readonly events = new TypedEmitter<EngineEventMap>();
   readonly clock: Clock;
-  readonly routes = new RouteTable();
+  readonly routes: RouteTable;
   readonly flows: FlowTable;
   readonly datapath: EspDatapath;
   readonly forwarder: Forwarder;
@@ -128,6 +128,7 @@ export class Engine {
     this.clock = options.clock;
     this.transport = options.transport;
     this.cfg = options.config ?? emptyEngineConfig('node');
+    this.routes = new RouteTable(() => this.clock.now());
     this.flows = new FlowTable({ clock: this.clock });
     this.datapath = new EspDatapath(this.transport, this.clock);
     this.forwarder = new Forwarder({

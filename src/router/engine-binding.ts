@@ -123,7 +123,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
       ? engine.hub.requestRows().map((r) => [r.prefix, `${r.requester}>${r.target}`, r.requests, formatClock(router, r.lastRequestAt, clock.now()), r.direction, r.reason ? `${r.status}: ${r.reason}` : r.status, '-', r.validUntil ? dur(r.validUntil - clock.now()) : '-'])
       : engine.spoke.requestedPrefixes().map((r) => [r.prefix, '-', r.requests, r.lastRequestAt === undefined ? '-' : formatClock(router, r.lastRequestAt, clock.now()), r.direction, r.status, Math.ceil(r.rateLimitedForMs / 1000), Math.ceil(r.validForMs / 1000)]);
   const routeRows = (): Cell[][] =>
-    engine.routes.list().map((r) => [formatPrefix(r.prefix), r.source, formatNextHop(r.target), r.distance, r.metric, r.comment ?? '']);
+    engine.routes.list().map((r) => [formatPrefix(r.prefix), r.source, formatNextHop(r.target), r.distance, r.metric, dur(clock.now() - r.installedAt), r.comment ?? '']);
   const flowRows = (): Cell[][] =>
     engine.flows.list().slice(0, 1000).map((f) => [f.protocol, f.source, f.destination, String(f.path), f.packetsOut, f.packetsIn, f.bytesOut + f.bytesIn, dur(f.idleMs), f.switchovers]);
   const licencePairs = (): [string, Cell][] => {
@@ -146,7 +146,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
   const CHILD_COLS = ['ID', 'IKE-ID', 'Peer', 'State', 'SPI-In', 'SPI-Out', 'Proposal', 'Local-TS', 'Remote-TS', 'Bytes-In', 'Bytes-Out', 'Pkts-In', 'Pkts-Out', 'Rekey-In', 'Expires'];
   const MESH_COLS = ['Peer', 'Public-Address', 'Networks', 'Trigger', 'Initiator', 'State', 'Age', 'Idle', 'Packets', 'Bytes', 'Switchovers'];
   const REQ_COLS = ['Prefix', 'Peer', 'Requests', 'Last-Request', 'Direction', 'Status', 'Rate-Limited-For', 'Valid-For'];
-  const ROUTE_COLS = ['Prefix', 'Source', 'Via', 'Distance', 'Metric', 'Comment'];
+  const ROUTE_COLS = ['Prefix', 'Source', 'Via', 'Distance', 'Metric', 'Age', 'Comment'];
   const FLOW_COLS = ['Protocol', 'Source', 'Destination', 'Path', 'Pkts-Out', 'Pkts-In', 'Bytes', 'Idle', 'Switchovers'];
 
   // ---- show topics -----------------------------------------------------------------------
@@ -252,7 +252,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
       },
     ],
     ['licence.usage', () => ({ pairs: Object.fromEntries(licencePairs().filter(([k]) => ['Model', 'VPN-Tunnels', 'Mesh-Tunnels', 'Mesh-Peak', 'Mesh-Denials'].includes(k))) })],
-    ['routes', () => ({ rows: engine.routes.list().map((r) => [formatPrefix(r.prefix), 0, formatNextHop(r.target), r.source, r.distance, '-']) })],
+    ['routes', () => ({ rows: engine.routes.list().map((r) => [formatPrefix(r.prefix), 0, formatNextHop(r.target), r.source, r.distance, dur(clock.now() - r.installedAt)]) })],
     ['flows', () => ({ rows: engine.flows.list().slice(0, 1000).map((f) => [`${f.protocol} ${f.source} > ${f.destination}`, String(f.path), f.packetsOut + f.packetsIn, f.bytesOut + f.bytesIn, dur(f.idleMs)]) })],
   ];
   for (const [id, fn] of views) undo.push(router.registerStatusView(id, fn));

@@ -58,6 +58,8 @@ export interface Route {
   readonly comment?: string;
   /** Insertion sequence: ties of distance and metric go to the oldest. */
   readonly seq: number;
+  /** Clock time the route was installed. */
+  readonly installedAt: number;
 }
 
 interface TrieNode {
@@ -295,6 +297,9 @@ export class RouteTable {
   private seq = 0;
   private count = 0;
 
+  /** `now` stamps each route with its install time (clock time; `show routes` ages). */
+  constructor(private readonly now: () => number = () => 0) {}
+
   /** Adds a route; throws RouteError when the same prefix/source/target exists. */
   add(input: RouteInput): Route {
     const route = this.make(input);
@@ -432,6 +437,7 @@ export class RouteTable {
       distance,
       metric,
       seq: this.seq++,
+      installedAt: this.now(),
       ...(input.comment !== undefined ? { comment: input.comment } : {}),
     };
     return route;
