@@ -6,9 +6,9 @@
  *
  * IKE and ESP go to UDP port 4500 with the RFC 3948 non-ESP marker from the first
  * message on (local_port = remote_port = 4500, encap = yes), which is how meshgate runs its
- * one port. local_port matters: without it charon sends its IKE_SA_INIT from port 500 to
- * port 4500 *without* the non-ESP marker (seen on the wire with charon 5.9), which an RFC 3948
- * receiver on 4500 takes for ESP.
+ * one port. Without local_port charon sends its IKE_SA_INIT from port 500 to port 4500
+ * *without* the non-ESP marker (seen on the wire with charon 5.9); meshgate accepts that since
+ * 0f7262d, and strongswan-psk.test.ts covers it with localPort: 500.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

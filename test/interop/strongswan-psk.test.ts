@@ -71,19 +71,19 @@ test('PSK: a wrong key fails on both sides with AUTHENTICATION_FAILED, nothing i
 );
 
 // strongSwan with remote_port = 4500 but no local_port starts from port 500 and sends its
-// IKE_SA_INIT to port 4500 *without* the RFC 3948 non-ESP marker (charon itself accepts such
-// a message on 4500). meshgate classifies the datagram as ESP and drops it
-// (drop-esp-no-data-path / unknown SPI), so charon retransmits until it gives up. Kept as a
-// todo until the engine decides whether to accept an unmarked IKE_SA_INIT request on 4500.
-test(
-  'PSK: strongSwan starting from port 500 (IKE_SA_INIT to 4500 without non-ESP marker) reaches meshgate',
-  { timeout: 60_000, todo: 'engine: unmarked IKE_SA_INIT on the NAT-T port is taken for ESP' },
-  (t) =>
-    withInterop(t, { role: 'responder', suite: CHACHA, establish: false, charon: { localPort: 500 } }, async ({ charon, mg }) => {
-      const out = charon.initiate(6);
-      assert.match(out, /initiate completed successfully/, out);
-      assert.ok(await mg.waitUp('charon', 5000));
-    }),
+// IKE_SA_INIT to port 4500 *without* the RFC 3948 non-ESP marker (charon marks only what it
+// sends from 4500). meshgate took that for ESP and dropped it until 0f7262d; now it accepts bare
+// IKE from a peer's port 500 and answers unmarked.
+test('PSK: strongSwan starting from port 500 (IKE_SA_INIT to 4500 without non-ESP marker) reaches meshgate', { timeout: 60_000 }, (t) =>
+  withInterop(t, { role: 'responder', suite: CHACHA, establish: false, charon: { localPort: 500 } }, async ({ lab, topo, charon, mg }) => {
+    const out = charon.initiate(6);
+    assert.match(out, /sending packet: from 192\.0\.2\.2\[500\] to 192\.0\.2\.1\[4500\]/, out);
+    assert.match(out, /initiate completed successfully/, out);
+    assert.ok(await mg.waitUp('charon', 5000));
+    await agreedSas(mg, charon);
+    assert.ok(await pings(lab, topo.hostNs, '10.2.0.1'), 'traffic across');
+    assert.equal(pingCount(lab, topo.ssNs, topo.hostAddr, 3, '10.2.0.1'), 3);
+  }),
 );
 
 test('PSK: a wrong key with meshgate as initiator: charon refuses, meshgate shows why and installs nothing', { timeout: 60_000 }, (t) =>
