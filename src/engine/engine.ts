@@ -406,6 +406,8 @@ export class Engine {
   private sendMesh(peer: string, m: MeshMessage): boolean {
     const ikeId = this.ikeIdOf.get(peer);
     if (ikeId === undefined) return false;
+    // Private notifies only go to peers that announced meshgate's Vendor ID (a strongSwan hub did not).
+    if (!this.ike.sa(ikeId)?.peerIsMeshgate) return false;
     const n: NotifyPayload = { type: PayloadType.N, protocolId: 0, spi: new Uint8Array(0), notifyType: MESH_CONTROL_NOTIFY, data: encodeMeshMessage(m) };
     return this.ike.sendInformational(ikeId, [n]);
   }

@@ -491,7 +491,7 @@ export class MeshSpokeController {
     if (this.ports.sendToHub(m)) {
       if (m.type === 'shortcutRequest' || m.type === 'resolve') this.counters.requestsSent++;
     } else {
-      this.ports.log('warn', `mesh: no hub tunnel to send ${m.type}`);
+      this.ports.log('warn', `mesh: cannot send ${m.type}: no tunnel to a hub that runs meshgate`);
     }
   }
 
