@@ -31,18 +31,10 @@ function keygen(dir: string, name: string): { key: string; pub: string } {
   return { key, pub: readFileSync(`${key}.pub`, 'utf8').trim() };
 }
 
-function ssh(port: number, key: string, user: string, command: string, extra: string[] = []) {
+/** Runs a client command to the end (bounded), collecting its output. */
+function collect(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(
-      'ssh',
-      [
-        '-i', key, '-p', String(port),
-        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
-        '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=5',
-        ...extra, `${user}@127.0.0.1`, command,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -54,6 +46,12 @@ function ssh(port: number, key: string, user: string, command: string, extra: st
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+const SSH_OPTS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=5'];
+
+function ssh(port: number, key: string, user: string, command: string, extra: string[] = []) {
+  return collect('ssh', ['-i', key, '-p', String(port), ...SSH_OPTS, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', ...extra, `${user}@127.0.0.1`, command]);
 }
 
 async function setupNode(t: { after(fn: () => unknown): void }) {
@@ -171,25 +169,9 @@ test('password login with Debian ssh (through sshpass): right password in, wrong
   const pw = `pw-${randomBytes(6).toString('hex')}`;
   const set = await runBin(['--config-dir', n.dir, '-c', `set /Setup/Config/Users carol {Active} yes {Access} admin {Password} ${pw}`]);
   assert.equal(set.code, 0, set.stderr);
+  // sshpass reads the password from the environment (SSHPASS), never from argv.
   const viaPassword = (password: string) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      // sshpass reads the password from the environment (SSHPASS), never from argv.
-      const child = spawn(
-        'sshpass',
-        ['-e', 'ssh', '-p', String(n.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=5', 'carol@127.0.0.1', 'sysinfo'],
-        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SSHPASS: password } },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    collect('sshpass', ['-e', 'ssh', '-p', String(n.port), ...SSH_OPTS, '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', 'carol@127.0.0.1', 'sysinfo'], { ...process.env, SSHPASS: password });
   const ok = await viaPassword(pw);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /DEVICE: meshgate/);
