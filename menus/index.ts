@@ -24,6 +24,7 @@ export const ACTION_OWNERS: Readonly<Record<string, 'router' | 'engine'>> = {
   'mesh.clear': 'engine',
   'mesh.why': 'engine',
   'sites.flush': 'engine',
+  'sites.refresh': 'engine',
   'config.confirm': 'router',
   'config.rollback': 'router',
   'system.reboot': 'router',

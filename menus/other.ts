@@ -17,7 +17,10 @@ export const otherMenu: MenuNode = menu('Other', 'Actions (run with do)', [
     ], true),
   ]),
   menu('Site-Directory', 'Site directory actions', [
-    action('Flush', 'Remove all dynamic routes of the site directory', 'sites.flush'),
+    action('Flush', 'Remove all dynamic routes of the site directory (their tunnels are deleted)', 'sites.flush'),
+    action('Refresh', 'Re-read connected sites from the database: a changed, deactivated or deleted row takes its tunnel down', 'sites.refresh', [
+      { name: 'site', help: 'Site name, or * for every connected site', type: t.string(64, 'identity', 1) },
+    ]),
   ]),
   menu('Config', 'Configuration actions', [
     action('Confirm', 'Confirm a pending commit confirmed', 'config.confirm'),

@@ -55,7 +55,7 @@ const ipRouter = menu('IP-Router', 'The IP router', [
     columns: [
       column('Prefix', 'Destination network', t.prefix('any'), ''),
       rtgTag(),
-      column('Peer-or-IP', 'Next hop: a VPN peer name or a gateway address (empty = discard)', t.string(64, 'identity'), ''),
+      column('Peer-or-IP', 'Next hop: a VPN peer name, a gateway address, SITE-DIRECTORY (a base route: sites are looked up in the site directory), or empty = discard', t.string(64, 'identity'), ''),
       column('Distance', 'Administrative distance (lower wins)', t.int(0, 255), '1'),
       active(),
       comment(),
@@ -189,7 +189,7 @@ const siteDirectory = menu('Site-Directory', 'Concentrator mode: site-specific s
   param('Backend', 'Where the directory lives', t.enum('sqlite', 'mysql'), 'sqlite'),
   param('SQLite-File', 'SQLite file name in the config directory', t.string(128, 'identity', 1), 'sites.db'),
   param('MySQL-DSN', 'mysql://user:password@host:port/db (contains a password: never shown)', t.secret(255, 'plain'), ''),
-  param('Base-Peer', 'Peer row whose settings dynamic sites inherit', t.ref(PEERS_TABLE, true), ''),
+  param('Base-Peer', 'Peer row whose settings dynamic sites inherit (proposals, local identity, lifetimes, DPD, local networks; its SH-Time is the idle timeout, 0 = 300 s). The row is a template, not a tunnel of its own', t.ref(PEERS_TABLE, true), ''),
   param('Remote-Mask', 'Prefix length of every site network', t.int(0, 128), '24'),
   param('Max-Dynamic-Routes', 'Dynamic route slots', t.int(1, 1_000_000), '10000'),
   param('Min-Free-Percent', 'Evict least recently used routes below this share of free slots', t.int(1, 50, '%'), '10'),

@@ -28,6 +28,7 @@ import { MeshHubController } from './mesh/hub-controller.js';
 import { MeshSpokeController, type MeshFailureReason } from './mesh/spoke-controller.js';
 import { DEFAULT_MESH_SETTINGS, type MeshSettings, type MeshTunnelSpec } from './mesh/types.js';
 import type { Endpoint, Transport } from './net/types.js';
+import { SiteConcentrator, type SiteDirectoryEngineSettings } from './sites/concentrator.js';
 
 /** The notify type that carries every mesh control message (private-use status range). */
 export const MESH_CONTROL_NOTIFY = NotifyType.MESH_SHORTCUT_REQUEST;
@@ -70,6 +71,8 @@ export interface EngineConfig {
   meshTemplate?: MeshTemplate;
   /** Where other branches reach this node's IKE port (public address), if anywhere. */
   publicEndpoint?: MeshEndpoint;
+  /** Concentrator mode: base routes and the Base-Peer template (the backend is attached separately). */
+  siteDirectory?: SiteDirectoryEngineSettings;
 }
 
 export function emptyEngineConfig(name: string): EngineConfig {
@@ -92,6 +95,8 @@ export interface EngineOptions {
   lanPorts?: LanPort[];
   random?: Random;
   config?: EngineConfig;
+  /** Host name -> address for site gateways given by name (the daemon passes DNS). */
+  resolveHost?: (host: string) => Promise<string>;
 }
 
 export class Engine {
@@ -105,6 +110,8 @@ export class Engine {
   readonly licence: LicenceCounter;
   readonly spoke: MeshSpokeController;
   readonly hub: MeshHubController;
+  /** The site directory (concentrator mode): dynamic routes and site tunnels. */
+  readonly sites: SiteConcentrator;
   /** Mesh messages refused before any controller saw them. */
   readonly meshCounters = { malformed: 0, refusedFromNonHub: 0 };
   private cfg: EngineConfig;
@@ -136,6 +143,7 @@ export class Engine {
       routes: this.routes,
       flows: this.flows,
       tunnels: this.datapath,
+      siteTrigger: { onSiteMiss: (dir, dst, packet) => this.sites.onSiteMiss(dir, dst, packet) },
       onLocal: (p) => {
         for (const fn of this.localListeners) fn(p);
       },
@@ -152,6 +160,16 @@ export class Engine {
     this.licence = new LicenceCounter(this.cfg.licence, () => this.clock.now());
     this.spoke = new MeshSpokeController(this.spokePorts(), this.clock, this.identity(), this.cfg.mesh);
     this.hub = new MeshHubController(this.hubPorts(), this.clock, this.cfg.mesh);
+    this.sites = new SiteConcentrator({
+      clock: this.clock,
+      routes: this.routes,
+      ike: this.ike,
+      forwarder: this.forwarder,
+      licence: this.licence,
+      lastActivity: (tunnel) => this.datapath.lastActivity(tunnel),
+      log: (level, text) => this.log(level, 'vpn', text),
+      ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}),
+    });
     for (const port of options.lanPorts ?? []) this.forwarder.attachLan(port);
     this.wireIkeEvents();
     this.apply(this.cfg);
@@ -221,6 +239,9 @@ export class Engine {
     this.spoke.updateSettings(next.mesh);
     this.hub.updateSettings(next.mesh);
     this.applyMeshResponder(prev);
+
+    // Site directory: base routes, template and slots (the backend is attached by the caller).
+    this.sites.configure(next.siteDirectory);
   }
 
   private applyMeshResponder(_prev: EngineConfig): void {
@@ -309,6 +330,14 @@ export class Engine {
     });
     e.on('ike-down', (ev) => {
       if (this.ikeIdOf.get(ev.peer) === ev.ikeId) this.ikeIdOf.delete(ev.peer);
+      if (this.sites.isSitePeer(ev.peer)) {
+        // A rekeyed IKE SA has a successor; any other end takes the site's route with it.
+        if (ev.reason !== 'rekeyed' && ev.reason !== 'duplicate' && !this.ike.sasOf(ev.peer).some((s) => s.alive && s.ikeId !== ev.ikeId && s.state === 'established')) {
+          this.remoteNets.delete(ev.peer);
+          this.sites.ikeDown(ev.peer, ev.detail ?? ev.reason);
+        }
+        return;
+      }
       const incoming = this.responderNames.get(ev.ikeId);
       if (incoming !== undefined) {
         this.responderNames.delete(ev.ikeId);
@@ -334,6 +363,8 @@ export class Engine {
       }
     });
     e.on('peer-retry', (ev) => {
+      // A site tunnel does not retry on its own: the next packet looks the site up again.
+      if (this.sites.isSitePeer(ev.peer)) return this.sites.ikeDown(ev.peer, ev.reason);
       if (!ev.peer.startsWith(MESH_PEER_PREFIX)) return;
       // Mesh tunnels do not retry on their own: the controller backs off per destination.
       const peerId = this.meshPeerId(ev.peer);
@@ -341,6 +372,13 @@ export class Engine {
       this.ike.removePeer(ev.peer);
     });
     e.on('child-up', (ev) => {
+      if (this.sites.isSitePeer(ev.peer)) {
+        // The directory installs the site's route (source 'site'), not the IKE-learned one.
+        this.remoteNets.set(ev.peer, ev.remoteTs);
+        if (this.sites.isPendingResponder(ev.peer)) this.sites.responderChildUp(ev.peer, ev.peer);
+        else this.sites.childUp(ev.peer);
+        return;
+      }
       const incoming = ev.peer === MESH_RESPONDER_PEER;
       const tunnel = incoming ? this.responderTunnelName(ev.ikeId) : ev.peer;
       const mesh = incoming || ev.peer.startsWith(MESH_PEER_PREFIX);
@@ -369,6 +407,10 @@ export class Engine {
     });
     e.on('child-down', (ev) => {
       if (ev.reason === 'rekeyed') return;
+      if (this.sites.isSitePeer(ev.peer)) {
+        if (!this.datapath.hasTunnel(ev.peer)) this.sites.ikeDown(ev.peer, `child SA down: ${ev.reason}`);
+        return;
+      }
       const tunnel = ev.peer === MESH_RESPONDER_PEER ? this.responderTunnelName(ev.ikeId) : ev.peer;
       if (!this.datapath.hasTunnel(tunnel)) this.withdrawPeer(tunnel);
     });
@@ -564,6 +606,7 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.sites.close();
     await this.ike.stop();
   }
 }

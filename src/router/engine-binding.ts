@@ -12,6 +12,7 @@ import type { Cell, OutputBlock } from '../shell/session-api.js';
 import { CommitRejectedError } from '../config/index.js';
 import { engineConfigFrom } from './engine-config.js';
 import { pingTool } from './ping-tool.js';
+import { bindSites } from './sites-binding.js';
 import type { Router } from './router.js';
 
 export function dur(ms: number | undefined): string {
@@ -48,9 +49,13 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
       },
       apply(set) {
         engine.apply(engineConfigFrom(set.after).config);
+        sites.update(set.after);
       },
     }),
   );
+  // The site directory's backend is opened beside the commit (I/O), with its show topic and views.
+  const sites = bindSites(router, engine);
+  undo.push(() => void sites.unbind());
 
   // ---- rows ------------------------------------------------------------------------------
   const tunnelTraffic = (peerId: string) => {

@@ -9,6 +9,7 @@ import {
   licenceSettings,
   meshSettings,
   peerSettings,
+  siteDirectorySettings,
   staticRoutes,
   type ConfigData,
   type EncryptionProfile,
@@ -16,6 +17,7 @@ import {
 } from '../config/index.js';
 import { emptyEngineConfig, type EngineConfig, type EnginePeer, type MeshTemplate } from '../engine/engine.js';
 import type { Identity } from '../engine/ike/peer-config.js';
+import type { SitePeerTemplate } from '../engine/sites/site-peer.js';
 
 const CIPHERS: Record<string, string | undefined> = {
   'AES-GCM-256': 'aes256gcm16',
@@ -115,13 +117,22 @@ export function engineConfigFrom(c: Readonly<ConfigData>): MappedConfig {
   if (wan?.publicEndpoint) cfg.publicEndpoint = { address: wan.publicEndpoint.host, port: wan.publicEndpoint.port ?? wan.natTPort };
 
   const all = peerSettings(c);
+  const sd = siteDirectorySettings(c);
+  const basePeer = sd.operating && sd.basePeer ? all.find((p) => p.name.toLowerCase() === sd.basePeer!.toLowerCase()) : undefined;
   for (const p of all) {
     if (!p.active) continue;
+    // The Base-Peer row is a template for the directory's sites, not a tunnel of its own.
+    if (p === basePeer) continue;
     const input = peerInput(p, lanNets, problems);
     if (input) cfg.peers.push(input);
   }
+  const siteBaseRoutes: string[] = [];
   for (const r of staticRoutes(c)) {
     if (!r.active || !r.prefix) continue;
+    if (r.via.toUpperCase() === SITE_DIRECTORY_NEXT_HOP) {
+      siteBaseRoutes.push(r.prefix);
+      continue;
+    }
     const peer = all.find((p) => p.name.toLowerCase() === r.via.toLowerCase());
     const target = r.via === '' ? { kind: 'reject' as const } : peer ? { kind: 'peer' as const, peer: peer.name } : { kind: 'lan' as const };
     cfg.staticRoutes.push({ prefix: r.prefix, target, distance: r.distance });
@@ -163,7 +174,49 @@ export function engineConfigFrom(c: Readonly<ConfigData>): MappedConfig {
       }
     }
   }
+  if (sd.operating) {
+    if (!basePeer) problems.push(`/Setup/VPN/Site-Directory/Base-Peer: concentrator mode needs the peer row whose settings the sites inherit${sd.basePeer ? ` ('${sd.basePeer}' is no peer)` : ''}`);
+    else {
+      const template = siteTemplate(basePeer, lanNets, problems);
+      if (template) {
+        cfg.siteDirectory = {
+          baseRoutes: siteBaseRoutes,
+          template,
+          maxDynamicRoutes: sd.maxDynamicRoutes,
+          freeShare: sd.minFreePercent / 100,
+          // The Base-Peer's short-hold time is the sites' idle timeout (0: the directory's 300 s).
+          ...(basePeer.shortHoldSec > 0 ? { idleTimeoutMs: basePeer.shortHoldSec * 1000 } : {}),
+        };
+      }
+    }
+  }
   return { config: cfg, problems };
+}
+
+/** The Peer-or-IP of a routing-table row that sends its network to the site directory (a base route). */
+export const SITE_DIRECTORY_NEXT_HOP = 'SITE-DIRECTORY';
+
+/** What every site inherits from the Base-Peer row: everything except gateway, identity, key and network. */
+function siteTemplate(p: PeerSettings, lanNets: string[], problems: string[]): SitePeerTemplate | undefined {
+  const where = `/Setup/VPN/Site-Directory/Base-Peer ${p.name}`;
+  const prop = proposals(p.encryption, `${where} (Encryption ${p.encryption.name})`, problems);
+  if (!prop) return undefined;
+  const localTs = p.routing?.localNetworks.length ? p.routing.localNetworks : lanNets;
+  if (localTs.length === 0) {
+    problems.push(`${where}: no local networks (a LAN address or the Routing profile's Local-Networks)`);
+    return undefined;
+  }
+  return {
+    localId: p.auth.localId ? identity(p.auth.localIdType, p.auth.localId) : p.name,
+    ikeProposals: [prop.ike],
+    espProposals: [prop.esp],
+    ikeLifetime: { rekeyMs: p.lifetimes.ikeSaSec * 1000 },
+    childLifetime: { rekeyMs: p.lifetimes.childSaSec * 1000 },
+    dpdIntervalMs: p.general.dpdInactTimerSec * 1000,
+    natKeepaliveMs: p.general.keepaliveSec * 1000,
+    retransmit: { tries: p.general.retries },
+    localTs,
+  };
 }
 
 function networkOfCidr(cidr: string): string | undefined {

@@ -3,7 +3,8 @@
  *   1. parse (drop 'malformed')
  *   2. route lookup on the destination (none: ICMP net unreachable, drop 'no-route')
  *   3. by next hop: local -> answer echo / local handler; reject -> ICMP prohibited;
- *      site-directory -> SiteTrigger, drop 'site-pending'; lan / sa -> 4.
+ *      site-directory -> SiteTrigger (queued until the site's tunnel is up, or drop
+ *      'site-pending'); lan / sa -> 4.
  *   4. TTL decrement (1 or 0: ICMP time exceeded, drop 'ttl-exceeded')
  *   5. into an SA: larger than its inner MTU -> IPv4 with DF and IPv6: ICMP fragmentation
  *      needed / packet too big, drop 'too-big'; IPv4 without DF is passed on and the outer
@@ -46,6 +47,9 @@ import {
 export const ICMP_RATE_PER_SECOND = 100;
 export const ICMP_BURST = 50;
 
+/** The ingress of packets released by the site directory (one object: compared by identity). */
+const SITE_QUEUE_INGRESS: Ingress = { kind: 'lan', port: 'site-queue' };
+
 export interface ForwarderOptions {
   clock: Clock;
   routes: RouteTable;
@@ -69,6 +73,10 @@ export interface ForwarderCounters {
   toLocal: number;
   /** Packets that came out of one SA and went into another (hub). */
   hairpin: number;
+  /** Packets handed to the site directory to wait for their site's tunnel. */
+  siteQueued: number;
+  /** Of those, packets handed back and forwarded again (forwardReleased). */
+  siteReleased: number;
   icmpSent: number;
   icmpRateLimited: number;
   mssClamped: number;
@@ -101,6 +109,8 @@ export class Forwarder implements InboundSink {
       toLan: 0,
       toLocal: 0,
       hairpin: 0,
+      siteQueued: 0,
+      siteReleased: 0,
       icmpSent: 0,
       icmpRateLimited: 0,
       mssClamped: 0,
@@ -142,6 +152,16 @@ export class Forwarder implements InboundSink {
   /** A packet from the LAN side (single packet form; batches use fromLanBatch). */
   fromLan(portName: string, data: Uint8Array, offset: number, length: number, headroom = 0): void {
     this.forward({ kind: 'lan', port: portName }, data, offset, length, headroom);
+  }
+
+  /**
+   * A packet the site directory held while its site was looked up and its tunnel built,
+   * now routed again (the dynamic route is installed). It counts as arriving from the LAN
+   * side 'site-queue'.
+   */
+  forwardReleased(packet: Uint8Array): DropReason | undefined {
+    this.counters.siteReleased++;
+    return this.forward(SITE_QUEUE_INGRESS, packet, 0, packet.length, 0);
   }
 
   /** InboundSink: a decrypted packet from SA `id`. */
@@ -191,8 +211,14 @@ export class Forwarder implements InboundSink {
     }
     if (t.kind === 'reject') return this.dropWithIcmp(ingress, data, p, 'rejected', 'admin-prohibited', route);
     if (t.kind === 'site-directory') {
-      this.o.siteTrigger?.onSiteMiss(t.directoryId, data.slice(p.dstOffset, p.dstOffset + p.addressLength));
-      return this.drop(ingress, p, 'site-pending', data, route);
+      // A released packet that still meets the base route has lost its site: no second queue.
+      const taken =
+        ingress !== SITE_QUEUE_INGRESS &&
+        this.o.siteTrigger?.onSiteMiss(t.directoryId, data.slice(p.dstOffset, p.dstOffset + p.addressLength), data.subarray(off, off + pktLen)) === true;
+      if (!taken) return this.drop(ingress, p, 'site-pending', data, route);
+      this.counters.siteQueued++;
+      if (this.trace) this.trace({ ...this.describe(ingress, data, p, route), queued: true });
+      return undefined;
     }
 
     if (ingress.kind !== 'local' && !decrementTtl(data, p)) return this.dropWithIcmp(ingress, data, p, 'ttl-exceeded', 'time-exceeded', route);

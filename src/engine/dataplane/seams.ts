@@ -43,10 +43,12 @@ export interface InboundSink {
 /**
  * Site directory: a packet matched a base route `{ kind: 'site-directory' }` and no dynamic
  * route exists. The directory looks the site up by destination, installs a dynamic route and
- * asks IKE for the tunnel; the packet itself is dropped (counted as 'site-pending').
+ * asks IKE for the tunnel. It may keep a copy of the packet (bounded queue) and hand it back
+ * through Forwarder.forwardReleased() once the route is up: then it returns true. False: the
+ * packet is dropped here (counted as 'site-pending'; the directory counts its own reason).
  */
 export interface SiteTrigger {
-  onSiteMiss(directoryId: string, destination: Uint8Array): void;
+  onSiteMiss(directoryId: string, destination: Uint8Array, packet?: Uint8Array): boolean;
 }
 
 /** Why the forwarder dropped a packet. Every drop is counted under one of these. */
@@ -95,6 +97,8 @@ export interface ForwardTrace {
   route?: string;
   egress?: Ingress;
   hairpin?: boolean;
+  /** Held by the site directory until the site's tunnel is up. */
+  queued?: boolean;
   drop?: DropReason;
   /** ICMP message sent back, e.g. 'net-unreachable'. */
   icmp?: string;

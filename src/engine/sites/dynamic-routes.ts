@@ -111,6 +111,12 @@ export interface DynamicRouteHooks {
   release(route: DynamicRoute, packets: QueuedPacket[]): void;
   /** The route is gone: tear down its SAs (if any). Not called back into the manager. */
   removed(route: DynamicRoute, reason: RemovalReason): void;
+  /**
+   * When the route's tunnel last carried traffic, as the data path saw it (optional). Consulted
+   * before a route is removed as idle or evicted, so traffic that never passed through
+   * touch() still counts as use.
+   */
+  lastActivity?(route: DynamicRoute): number | undefined;
   /** Every drop of a queued or arriving packet (optional; counters are kept regardless). */
   dropped?(reason: SiteDropReason, directoryId: string, bytes: number): void;
   /** State changes worth the event log (directory down/up, lookup failures, evictions). */
@@ -441,9 +447,13 @@ export class DynamicRouteManager implements SiteTrigger {
 
   // ---- initiator: resolve a destination ----------------------------------------------
 
-  /** The SiteTrigger seam of the forwarder (no packet to queue: starts the lookup only). */
-  onSiteMiss(directoryId: string, destination: Uint8Array): void {
-    this.resolve(directoryId, destination);
+  /**
+   * The SiteTrigger seam of the forwarder: true when the packet was queued (a copy is kept
+   * and handed to hooks.release once the route is up); false when it was dropped (counted).
+   * Without a packet only the lookup is started.
+   */
+  onSiteMiss(directoryId: string, destination: Uint8Array, packet?: Uint8Array): boolean {
+    return this.resolve(directoryId, destination, packet).kind === 'queued';
   }
 
   /**
@@ -740,13 +750,19 @@ export class DynamicRouteManager implements SiteTrigger {
     let evicted = 0;
     if (cap - (this.count + adding) >= threshold) return 0;
     let victim = this.head;
+    // Routes found in use are moved to the tail once each: at most `count` of them.
+    let spared = 0;
+    const maxSpared = this.count;
     while (victim && cap - (this.count + adding) <= threshold) {
       const next: DynamicRoute | null = victim.next;
       if (victim !== keep) {
-        this.removeRoute(victim, 'evicted');
-        evicted++;
+        if (spared < maxSpared && this.refreshFromActivity(victim)) spared++;
+        else {
+          this.removeRoute(victim, 'evicted');
+          evicted++;
+        }
       }
-      victim = next;
+      victim = next === victim ? null : next;
     }
     if (evicted > 0) {
       this.hooks.log?.({ level: 'info', directoryId: '', message: `evicted ${evicted} least recently used dynamic route(s): ${this.count}/${cap} slots in use` });
@@ -865,8 +881,25 @@ export class DynamicRouteManager implements SiteTrigger {
     this.idleTimer = undefined;
     this.idleTimerDue = Infinity;
     const now = this.clock.now();
-    while (this.head && now - this.head.lastUsed >= this.o.idleTimeoutMs) this.removeRoute(this.head, 'idle');
+    while (this.head && now - this.head.lastUsed >= this.o.idleTimeoutMs) {
+      const head = this.head;
+      // Traffic the data path saw since: the route moves to the tail instead (its lastUsed is recent now).
+      if (this.refreshFromActivity(head) && now - head.lastUsed < this.o.idleTimeoutMs) continue;
+      this.removeRoute(head, 'idle');
+    }
     this.armIdleTimer();
+  }
+
+  /** Moves a route to the most recently used end when the data path saw traffic after lastUsed. */
+  private refreshFromActivity(route: DynamicRoute): boolean {
+    const seen = this.hooks.lastActivity?.(route);
+    if (seen === undefined || seen <= route.lastUsed) return false;
+    route.lastUsed = Math.min(seen, this.clock.now());
+    if (route.linked && route !== this.tail) {
+      this.unlink(route);
+      this.linkTail(route);
+    }
+    return true;
   }
 
   // ---- queues ----------------------------------------------------------------------------

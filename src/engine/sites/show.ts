@@ -22,7 +22,7 @@ export function directoryRows(status: SiteManagerStatus): string[][] {
 }
 
 /** Dynamic routes, most recently used first; at most `limit` rows. */
-export function dynamicRouteRows(manager: DynamicRouteManager, clock: Clock, limit = 1000): string[][] {
+export function dynamicRouteRows(manager: Pick<DynamicRouteManager, 'list'>, clock: Clock, limit = 1000): string[][] {
   const now = clock.now();
   return manager
     .list()

@@ -123,13 +123,52 @@ test('TTL 1: time exceeded; reject route: prohibited; site-directory: trigger an
     routes: s2.routes,
     flows: s2.flows,
     tunnels: s2.tunnels,
-    siteTrigger: { onSiteMiss: (dir, dst) => misses.push(`${dir} ${formatAddress(dst)}`) },
+    siteTrigger: {
+      onSiteMiss: (dir, dst) => {
+        misses.push(`${dir} ${formatAddress(dst)}`);
+        return false;
+      },
+    },
   });
   s2.routes.add({ prefix: '172.16.0.0/12', source: 'site', target: { kind: 'site-directory', directoryId: 'branches' } });
   const pkt = udpPacket({ src: HOST, dst: v4('172.16.5.9') }, 1, 2);
   fwd2.fromLan('lan0', pkt, 0, pkt.length);
   assert.deepEqual(misses, ['branches 172.16.5.9']);
   assert.equal(fwd2.counters.drops['site-pending'], 1);
+});
+
+test('site-directory: a queued packet is not a drop; released after the route is up it goes into the SA with its TTL decremented once', () => {
+  const s = setup();
+  const held: Uint8Array[] = [];
+  const fwd = new Forwarder({
+    clock: s.clock,
+    routes: s.routes,
+    flows: s.flows,
+    tunnels: s.tunnels,
+    siteTrigger: {
+      onSiteMiss: (_dir, _dst, packet) => {
+        held.push(packet!.slice());
+        return true;
+      },
+    },
+  });
+  s.routes.add({ prefix: '172.16.0.0/12', source: 'site', target: { kind: 'site-directory', directoryId: 'branches' } });
+  const pkt = udpPacket({ src: HOST, dst: v4('172.16.5.9'), ttl: 9 }, 1, 2);
+  fwd.fromLan('lan0', pkt, 0, pkt.length);
+  assert.equal(held.length, 1);
+  assert.equal(fwd.counters.siteQueued, 1);
+  assert.equal(fwd.counters.drops['site-pending'], 0);
+  assert.equal(s.tunnels.sent.length, 0);
+  // Released while the base route is all there is: dropped, never queued a second time.
+  assert.equal(fwd.forwardReleased(held[0]!), 'site-pending');
+  assert.equal(held.length, 1);
+  s.routes.add({ prefix: '172.16.5.0/24', source: 'site', target: { kind: 'sa', id: 'site_a' }, distance: 10 });
+  s.tunnels.mtus.set('site_a', 1400);
+  assert.equal(fwd.forwardReleased(held[0]!), undefined);
+  assert.equal(fwd.counters.siteReleased, 2);
+  assert.equal(s.tunnels.sent.length, 1);
+  assert.equal(s.tunnels.sent[0]!.id, 'site_a');
+  assert.equal(s.tunnels.sent[0]!.packet[8], 8);
 });
 
 test('too big for the tunnel: IPv4 DF gets fragmentation needed with the MTU, IPv6 packet too big, IPv4 without DF passes', () => {

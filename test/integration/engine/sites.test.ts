@@ -1,0 +1,250 @@
+/**
+ * Concentrator mode on the in-memory network: a hub whose sites live in a site directory,
+ * and hundreds of site routers (full engines: IKE, ESP, forwarding). Asserts what the
+ * operator relies on: the first packet to a site is queued, not lost, while the site is
+ * looked up and its tunnel built; slots are bounded and the least recently used sites are
+ * evicted with their SAs; idle sites go; a slow or dead database never stops the tunnels
+ * that exist; a changed row takes effect through refresh.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../../src/engine/clock.js';
+import { emptyEngineConfig, Engine, type EngineConfig } from '../../../src/engine/engine.js';
+import { MemoryLanPort } from '../../../src/engine/dataplane/memory-lan-port.js';
+import { MemoryNetwork } from '../../../src/engine/net/memory-network.js';
+import { SimulatedLan } from '../../../src/lab/simulated-lan.js';
+import type { SiteDirectoryEngineSettings } from '../../../src/engine/sites/concentrator.js';
+import { FakeBackend, flush } from '../../unit/sites/fake-backend.js';
+
+const PORT = 4500;
+const HUB_WAN = '198.51.100.1';
+const HUB_ID = 'hub.lab';
+
+interface Node {
+  engine: Engine;
+  lan: SimulatedLan;
+}
+
+function siteNet(k: number): string {
+  return `10.64.${k}.0/24`;
+}
+function siteWan(k: number): string {
+  return `100.64.${k >> 8}.${(k & 255) + 1}`;
+}
+function sitePsk(k: number): string {
+  return `site-psk-${k}-0123456789`;
+}
+
+/** Steps the fake clock and lets promise callbacks (database answers) run between steps. */
+async function advance(clock: FakeClock, ms: number, step = 10): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step);
+    await flush(2);
+  }
+}
+
+async function until(clock: FakeClock, pred: () => boolean, maxMs: number, step = 10): Promise<boolean> {
+  for (let t = 0; t <= maxMs; t += step) {
+    if (pred()) return true;
+    clock.advance(step);
+    await flush(2);
+  }
+  return pred();
+}
+
+class Lab {
+  readonly clock = new FakeClock();
+  readonly net = new MemoryNetwork(this.clock, { seed: 3, defaultLink: { latencyMs: 5, jitterMs: 0, loss: 0 } });
+  readonly backend = new FakeBackend({ v4: 24 });
+  readonly sites = new Map<number, Node>();
+  hub!: Node;
+
+  constructor(private readonly settings: Partial<SiteDirectoryEngineSettings> = {}, private readonly licence = { name: 'Central-250', vpn: 250, mesh: 200 }) {}
+
+  async start(siteCount: number): Promise<void> {
+    for (let k = 0; k < siteCount; k++) {
+      await this.backend.add({ name: `site${k}`, identity: `fqdn:site${k}.lab`, gateway: siteWan(k), network: siteNet(k), psk: sitePsk(k) });
+      this.sites.set(k, this.node(siteWan(k), siteConfig(k), siteNet(k).replace('.0/24', '.1')));
+    }
+    const cfg = emptyEngineConfig('hub');
+    cfg.lanAddresses = ['10.0.0.1/24'];
+    cfg.licence = this.licence;
+    cfg.siteDirectory = {
+      baseRoutes: ['10.64.0.0/10'],
+      template: { localId: HUB_ID, localTs: ['10.0.0.0/24'] },
+      maxDynamicRoutes: 10_000,
+      freeShare: 0.1,
+      ...this.settings,
+    };
+    this.hub = this.node(HUB_WAN, cfg, '10.0.0.1');
+    this.hub.engine.sites.attach(this.backend);
+  }
+
+  private node(wan: string, config: EngineConfig, router: string): Node {
+    const transport = this.net.attach(wan, PORT);
+    let lan: SimulatedLan | undefined;
+    const port = new MemoryLanPort({ name: 'lan', onSend: (p) => lan?.receive(p) });
+    const net = config.lanAddresses[0]!.replace(/\.1\/24$/, '.0/24');
+    lan = new SimulatedLan(port, net, router, this.clock);
+    const engine = new Engine({ clock: this.clock, transport, lanPorts: [port], config });
+    return { engine, lan };
+  }
+
+  site(k: number): Node {
+    return this.sites.get(k)!;
+  }
+
+  /** Pings host .5 of site k from host 10.0.0.5 behind the hub; drives the clock until done. */
+  async ping(k: number, count = 3, intervalMs = 200): Promise<{ sent: number; received: number }> {
+    let report: { sent: number; received: number } | undefined;
+    void this.hub.lan.ping('10.0.0.5', `10.64.${k}.5`, { count, intervalMs, timeoutMs: 2000 }).then((r) => (report = r));
+    await until(this.clock, () => report !== undefined, count * intervalMs + 10_000, 10);
+    assert.ok(report, `ping to site ${k} finished`);
+    return report;
+  }
+
+  async stop(): Promise<void> {
+    await this.hub.engine.stop();
+    for (const s of this.sites.values()) await s.engine.stop();
+  }
+}
+
+/** A site router: its concentrator is a responder peer (the hub calls in), its own PSK. */
+function siteConfig(k: number): EngineConfig {
+  const cfg = emptyEngineConfig(`site${k}`);
+  cfg.lanAddresses = [siteNet(k).replace('.0/24', '.1/24')];
+  cfg.peers.push({ kind: 'static', name: 'concentrator', role: 'responder', localId: `site${k}.lab`, remoteId: HUB_ID, psk: sitePsk(k), localTs: [siteNet(k)], remoteTs: ['10.0.0.0/24'] });
+  return cfg;
+}
+
+test('the first packet to a site is queued while the site is looked up and its tunnel built, then delivered', async () => {
+  const lab = new Lab();
+  try {
+    await lab.start(3);
+    const hub = lab.hub.engine;
+    const r = await lab.ping(1, 3);
+    assert.equal(r.received, 3, 'every echo answered, the first one included');
+    assert.ok(hub.forwarder.counters.siteQueued >= 1);
+    assert.equal(hub.forwarder.counters.drops['site-pending'], 0);
+    const route = hub.routes.lookup(Uint8Array.of(10, 64, 1, 5));
+    assert.equal(route?.source, 'site');
+    assert.deepEqual(route?.target, { kind: 'sa', id: 'site_site1' });
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 2, 5))?.target.kind, 'site-directory', 'other sites still meet the base route');
+    const st = hub.sites.status()!;
+    assert.equal(st.counters.lookups, 1);
+    assert.equal(st.counters.hits, 1);
+    assert.equal(st.up, 1);
+    assert.equal(hub.licence.usage('vpn').used, 1, 'a site tunnel holds a VPN licence');
+    assert.ok(lab.site(1).engine.datapath.hasTunnel('concentrator'), 'the site has the tunnel too');
+    assert.equal(lab.site(2).engine.datapath.hasTunnel('concentrator'), false);
+
+    // A network without a site: no tunnel, the drop counted under its reason.
+    const miss = await lab.ping(200, 1);
+    assert.equal(miss.received, 0);
+    assert.equal(hub.sites.status()!.counters.misses, 1);
+    assert.equal(hub.sites.status()!.drops['no-site'], 1);
+  } finally {
+    await lab.stop();
+  }
+});
+
+test('two hundred sites through 100 slots: LRU eviction keeps more than 10 % free and deletes the evicted SAs at both ends', async () => {
+  const lab = new Lab({ maxDynamicRoutes: 100 });
+  try {
+    await lab.start(200);
+    const hub = lab.hub.engine;
+    let maxUsed = 0;
+    for (let k = 0; k < 200; k++) {
+      const r = await lab.ping(k, 1);
+      assert.equal(r.received, 1, `site ${k} answered its first packet`);
+      maxUsed = Math.max(maxUsed, hub.sites.status()!.used);
+      // Touch site 0 now and then: recently used, so it is never the one evicted.
+      if (k % 20 === 10) assert.equal((await lab.ping(0, 1)).received, 1);
+    }
+    const st = hub.sites.status()!;
+    assert.ok(maxUsed <= 90, `at most 90 of 100 slots in use (saw ${maxUsed})`);
+    assert.ok(st.counters.evictions >= 110, `evictions: ${st.counters.evictions}`);
+    assert.equal(hub.licence.usage('vpn').used, st.used, 'licences follow the routes');
+    assert.ok(hub.routes.lookup(Uint8Array.of(10, 64, 0, 5))?.source === 'site', 'the recently used site 0 is still connected');
+    await advance(lab.clock, 500);
+    // Evicted sites were told (IKE DELETE): their tunnels are gone too.
+    const connectedAtSites = [...lab.sites.values()].filter((s) => s.engine.datapath.hasTunnel('concentrator')).length;
+    assert.equal(connectedAtSites, hub.sites.status()!.up);
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 1, 5))?.target.kind, 'site-directory', 'an early site was evicted');
+    // ... and comes back on demand.
+    assert.equal((await lab.ping(1, 1)).received, 1);
+  } finally {
+    await lab.stop();
+  }
+});
+
+test('an idle site goes after the idle timeout at both ends; a site with traffic stays', async () => {
+  const lab = new Lab({ idleTimeoutMs: 60_000 });
+  try {
+    await lab.start(2);
+    const hub = lab.hub.engine;
+    assert.equal((await lab.ping(0, 1)).received, 1);
+    assert.equal((await lab.ping(1, 1)).received, 1);
+    // Site 1 talks every 10 s (through the data path only: no lookups), site 0 is silent.
+    for (let i = 0; i < 9; i++) {
+      await advance(lab.clock, 10_000, 100);
+      assert.equal((await lab.ping(1, 1)).received, 1);
+    }
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 0, 5))?.target.kind, 'site-directory', 'idle site 0 removed');
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 1, 5))?.source, 'site', 'busy site 1 kept');
+    assert.equal(hub.sites.status()!.counters.idleTimeouts, 1);
+    assert.equal(hub.sites.status()!.counters.lookups, 2, 'traffic to a connected site needs no lookup');
+    await advance(lab.clock, 200);
+    assert.equal(lab.site(0).engine.datapath.hasTunnel('concentrator'), false);
+    assert.equal(hub.licence.usage('vpn').used, 1);
+  } finally {
+    await lab.stop();
+  }
+});
+
+test('a database that hangs or fails: lookups time out and back off, connected sites keep working, recovery is found', async () => {
+  const lab = new Lab({ lookupTimeoutMs: 500 });
+  try {
+    await lab.start(3);
+    const hub = lab.hub.engine;
+    assert.equal((await lab.ping(0, 1)).received, 1);
+    lab.backend.mode = 'hang';
+    const lost = await lab.ping(1, 2, 200);
+    assert.equal(lost.received, 0, 'no site while the database does not answer');
+    // Each attempt times out after 500 ms; after the retries (with backoff) the directory is down.
+    assert.ok(await until(lab.clock, () => hub.sites.status()!.directories[0]!.state === 'down', 10_000, 50), 'directory marked down');
+    const st = hub.sites.status()!;
+    assert.equal(st.counters.timeouts, 3, 'the first attempt and two retries');
+    assert.equal(st.counters.lookupFailures, 1);
+    assert.match(st.directories[0]!.lastError ?? '', /no answer within 500 ms/);
+    // The connected site is untouched by all of it.
+    assert.equal((await lab.ping(0, 3)).received, 3);
+    lab.backend.mode = 'ok';
+    assert.ok(await until(lab.clock, () => hub.sites.status()!.directories[0]!.state === 'up', 30_000, 100), 'the health probe finds the database again');
+    assert.equal((await lab.ping(1, 2)).received, 2);
+  } finally {
+    await lab.stop();
+  }
+});
+
+test('refresh: a row changed in the database takes the connected site down; the next packet uses the new row', async () => {
+  const lab = new Lab();
+  try {
+    await lab.start(2);
+    const hub = lab.hub.engine;
+    assert.equal((await lab.ping(0, 1)).received, 1);
+    assert.equal(await hub.sites.refresh('site0'), 'unchanged');
+    await lab.backend.inner.put({ ...(await lab.backend.inner.get('site0'))!, comment: 'moved to rack 4' });
+    assert.equal(await hub.sites.refresh('site0'), 'updated', 'a comment changes nothing on the wire');
+    await lab.backend.inner.put({ ...(await lab.backend.inner.get('site0'))!, psk: 'a-brand-new-psk-0123456789' });
+    assert.equal(await hub.sites.refresh('site0'), 'changed');
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 0, 5))?.target.kind, 'site-directory');
+    // The site router still has the old key: authentication now fails, and says so.
+    const r = await lab.ping(0, 1);
+    assert.equal(r.received, 0);
+    assert.equal(hub.sites.status()!.up, 0);
+    assert.equal(hub.licence.usage('vpn').used, 0, 'the failed attempt returned its licence');
+  } finally {
+    await lab.stop();
+  }
+});
