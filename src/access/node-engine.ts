@@ -11,7 +11,10 @@
  */
 import { RealClock } from '../engine/clock.js';
 import { openLanPort, type LanPort } from '../engine/dataplane/lan-port.js';
+import { TunLanPort } from '../engine/dataplane/tun-lan-port.js';
 import { Engine } from '../engine/engine.js';
+import { FastPath } from '../engine/fastpath/fast-path.js';
+import type { Transport } from '../engine/net/types.js';
 import { UdpTransport } from '../engine/net/udp-transport.js';
 import { interfaceSettings, peerSettings } from '../config/index.js';
 import { bindEngine, type EngineBinding } from '../router/engine-binding.js';
@@ -21,11 +24,24 @@ export type EngineMode = 'off' | 'auto' | 'tun' | 'memory';
 
 export const ENGINE_MODES: readonly EngineMode[] = ['off', 'auto', 'tun', 'memory'];
 
+/**
+ * The native fast path (src/engine/fastpath): 'on' (default) uses it when the addon is built
+ * and a TUN LAN port is open, and says why not otherwise; 'off' keeps every packet on the
+ * JavaScript path.
+ */
+export type FastPathMode = 'on' | 'off';
+export const FAST_PATH_MODES: readonly FastPathMode[] = ['on', 'off'];
+
 export interface NodeEngine {
   engine: Engine;
   binding: EngineBinding;
   lanPorts: LanPort[];
-  transport: UdpTransport;
+  /** IKE and ESP on the NAT-T port: the fast path's socket, or a UdpTransport without it. */
+  transport: Transport;
+  /** The native fast path, when it runs. */
+  fastPath: FastPath | undefined;
+  /** The plain IKE port (WAN IKE-Port, 500), when it could be opened. */
+  ikeTransport: UdpTransport | undefined;
   stop(): Promise<void>;
 }
 
@@ -34,13 +50,33 @@ function ifName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 15) || 'mg0';
 }
 
-export async function startNodeEngine(router: Router, mode: Exclude<EngineMode, 'off'>, say: (line: string) => void): Promise<NodeEngine> {
+export async function startNodeEngine(
+  router: Router,
+  mode: Exclude<EngineMode, 'off'>,
+  say: (line: string) => void,
+  options: { fastPath?: FastPathMode } = {},
+): Promise<NodeEngine> {
   const ifs = interfaceSettings(router.running());
   const wan = ifs.wan.find((w) => w.active);
   const port = wan?.natTPort || 4500;
-  const transport = await UdpTransport.open({ address: wan?.bindAddress || '::', port });
+  const bindAddress = wan?.bindAddress || '::';
   const lanPorts: LanPort[] = [];
   const remote = remoteNetworks(router);
+  let fastPath: FastPath | undefined;
+  let fastPathNote: string;
+  if ((options.fastPath ?? 'on') === 'off') fastPathNote = 'off (--fast-path off): every packet takes the JavaScript path';
+  else if (mode === 'memory') fastPathNote = 'off (in-memory LAN ports): every packet takes the JavaScript path';
+  else {
+    const opened = FastPath.open({ address: bindAddress, port });
+    if ('fastPath' in opened) fastPath = opened.fastPath;
+    fastPathNote = 'fastPath' in opened ? '' : `off (${opened.reason}): every packet takes the JavaScript path`;
+  }
+  let transport: Transport;
+  try {
+    transport = fastPath ? fastPath.transport : await UdpTransport.open({ address: bindAddress, port });
+  } catch (err) {
+    throw err;
+  }
   try {
     for (const lan of ifs.lan.filter((l) => l.active)) {
       const host = lan.address ? hostAddress(lan.address) : undefined;
@@ -49,28 +85,63 @@ export async function startNodeEngine(router: Router, mode: Exclude<EngineMode, 
         say(opened.fallbackReason);
         router.log('interfaces', opened.fallbackReason);
       }
-      lanPorts.push(opened.port);
+      // The fast path reads and writes the first TUN port; further ports stay on the JavaScript path.
+      if (fastPath && opened.port instanceof TunLanPort && !lanPorts.some((p) => p.kind === 'tun')) lanPorts.push(fastPath.wrapTun(opened.port));
+      else lanPorts.push(opened.port);
     }
   } catch (err) {
     for (const p of lanPorts) await p.close();
     await transport.close();
     throw err;
   }
+  if (fastPath && !lanPorts.some((p) => p.kind === 'tun')) {
+    // Nothing to read: the socket goes back to the JavaScript path.
+    await fastPath.transport.close();
+    fastPath = undefined;
+    fastPathNote = 'off (no TUN LAN port): every packet takes the JavaScript path';
+    transport = await UdpTransport.open({ address: bindAddress, port });
+  }
   const engine = new Engine({ clock: new RealClock(), transport, lanPorts });
+  fastPath?.start(engine);
   const binding = bindEngine(router, engine);
+  const unregister = fastPath ? extendForwardingShow(router, fastPath) : () => {};
   say(`engine: IKE and ESP on UDP ${transport.local.address}:${transport.local.port}; LAN ${lanPorts.map((p) => `${p.name} (${p.kind})`).join(', ') || 'none'}`);
+  const fpLine = fastPath ? `fast path: on (native ESP and forwarding threads, ${fastPath.openssl}, recvmmsg/sendmmsg batches)` : `fast path: ${fastPathNote}`;
+  say(fpLine);
+  router.log('vpn', fpLine);
   return {
     engine,
     binding,
     lanPorts,
     transport,
+    fastPath,
     async stop() {
+      unregister();
       binding.unbind();
       await engine.stop();
+      fastPath?.stop();
       for (const p of lanPorts) await p.close();
       await transport.close();
     },
   };
+}
+
+/** `show forwarding` with the fast path's counters and drops added to the engine's. */
+function extendForwardingShow(router: Router, fp: FastPath): () => void {
+  const base = router.showProvider('forwarding');
+  if (!base) return () => {};
+  return router.registerShow('forwarding', {
+    help: base.help,
+    run: async (args, ctx) => {
+      const blocks = await base.run(args, ctx);
+      for (const b of blocks) if (b.kind === 'keyvalue' && b.title === 'forwarding') fp.addToTotals(b.pairs as [string, unknown][]);
+      return [
+        ...blocks,
+        { kind: 'keyvalue', title: 'fast path', pairs: fp.report() },
+        { kind: 'table', title: 'Fast-path drops', columns: ['Reason', 'Packets'], rows: fp.drops() },
+      ];
+    },
+  });
 }
 
 /** The address of a CIDR as a host prefix: 10.1.0.1/24 -> 10.1.0.1/32. */

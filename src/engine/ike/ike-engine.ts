@@ -22,6 +22,7 @@ import { decodeMessage, encodeMessage } from './codec/message.js';
 import { checkPayloadRules } from './codec/rules.js';
 import type { Message, NotifyPayload, Payload } from './codec/types.js';
 import { IkeConfigError } from './errors.js';
+import { responderHooks, type ResponderHookOptions } from './auth-hooks.js';
 import { TypedEmitter, type DownReason, type IkeEventMap } from './events.js';
 import { IkeSa, type IkeCounters, type IkeSaContext, type IkeSaInit, type IkeSaState } from './ike-sa.js';
 import { bytesEqual, compareBytes, concatBytes, findNotify, first, notifyPayload, spi64Bytes } from './message.js';
@@ -35,9 +36,16 @@ import { IkeInitTask } from './tasks/ike-init.js';
 import { InformationalTask } from './tasks/informational.js';
 import { tsFromCidr, tsToString } from './traffic-selector.js';
 
-export interface IkeEngineOptions {
+export interface IkeEngineOptions extends ResponderHookOptions {
   clock: Clock;
+  /** The NAT-T port (4500): IKE with the non-ESP marker, ESP in UDP, keepalives (RFC 3948). */
   transport: Transport;
+  /**
+   * The plain IKE port (500), optional: bare IKE only. IKE SAs that start there move to the
+   * NAT-T port after IKE_SA_INIT (RFC 7296 section 2.23); meshgate forces that move, since it
+   * has no raw ESP.
+   */
+  ikeTransport?: Transport;
   /** The ESP data path; a RecordingSaInstaller when absent. */
   installer?: SaInstaller;
   random?: Random;
@@ -147,6 +155,8 @@ const COOKIE_VERSION = 1;
 
 /** The IKE port without NAT traversal (RFC 7296 section 2): no non-ESP marker there. */
 const IKE_PORT = 500;
+/** Where IKE floats to (RFC 7296 section 2.23) when the peer was addressed on port 500. */
+const NAT_T_PORT = 4500;
 
 /** IKE bytes as the remote port wants them: bare to port 500, with the non-ESP marker elsewhere. */
 function frameFor(bytes: Uint8Array, to: Endpoint): Uint8Array {
@@ -163,6 +173,7 @@ export class IkeEngine {
   readonly installer: SaInstaller;
   private readonly clock: Clock;
   private readonly transport: Transport;
+  private ikeTransport: Transport | undefined;
   private readonly random: Random;
   private readonly spis: SpiAllocator;
   private readonly peers = new Map<string, Peer>();
@@ -172,6 +183,8 @@ export class IkeEngine {
   private readonly byIkeId = new Map<number, IkeSa>();
   /** Responder SAs by SPIi and remote endpoint (IKE_SA_INIT retransmissions find them). */
   private readonly bySpiI = new Map<string, IkeSa>();
+  /** The bySpiI key of a responder SA (its remote endpoint may change after IKE_SA_INIT). */
+  private readonly initKeyOf = new Map<IkeSa, string>();
   private readonly halfOpen = new Set<IkeSa>();
   private readonly saPeer = new Map<IkeSa, Peer>();
   /** Established SAs by peer config and remote identity (INITIAL_CONTACT, duplicates). */
@@ -196,7 +209,11 @@ export class IkeEngine {
       installer: this.installer,
       spis: this.spis,
       counters: this.counters,
-      sendIke: (sa, bytes) => engine.send(frameFor(bytes, sa.remote), sa.remote),
+      sendIke: (sa, bytes) => {
+        const via = engine.transportOf(sa.local);
+        engine.send(via === engine.transport ? frameFor(bytes, sa.remote) : bytes, sa.remote, via);
+      },
+      floatToNatT: (sa) => engine.floatToNatT(sa),
       responderIkeProposals: (remote) => engine.responderIkeProposals(remote),
       candidateConfigs: (id, remote) => engine.candidateConfigs(id, remote),
       register: (sa) => {
@@ -216,20 +233,55 @@ export class IkeEngine {
     };
     if (options.trace) this.ctx.trace = options.trace;
     if (options.answerPrivate) this.ctx.answerPrivate = options.answerPrivate;
-    this.transport.onReceive((p, from) => this.onDatagram(p, from));
+    this.ctx.hooks = responderHooks(options, () => this.responderConfigs());
+    this.transport.onReceive((p, from) => this.onDatagram(p, from, this.transport));
+    if (options.ikeTransport) this.attachIkeTransport(options.ikeTransport);
+  }
+
+  /**
+   * Adds the plain IKE port (500) to a running engine (the daemon opens it next to the NAT-T
+   * port). The engine closes it on stop().
+   */
+  attachIkeTransport(t: Transport): void {
+    if (this.ikeTransport) throw new IkeConfigError('ikeTransport', 'the engine has an IKE port already');
+    this.ikeTransport = t;
+    t.onReceive((p, from) => this.onDatagram(p, from, t));
   }
 
   get local(): Endpoint {
     return this.transport.local;
   }
 
+  /** The plain IKE endpoint (port 500), when the engine has one. */
+  get ikeLocal(): Endpoint | undefined {
+    return this.ikeTransport?.local;
+  }
+
+  /** The transport an SA's local endpoint belongs to. */
+  private transportOf(local: Endpoint): Transport {
+    const t = this.ikeTransport;
+    return t && local.port === t.local.port && local.address === t.local.address ? t : this.transport;
+  }
+
+  /**
+   * The initiator's move to the NAT-T port after IKE_SA_INIT (RFC 7296 section 2.23): an SA
+   * that started on port 500 (ours or the peer's) continues from our NAT-T port to the peer's
+   * port 4500, with the non-ESP marker; ESP follows the same way.
+   */
+  private floatToNatT(sa: IkeSa): void {
+    if (this.transportOf(sa.local) === this.transport && sa.remote.port !== IKE_PORT) return;
+    sa.local = this.transport.local;
+    if (sa.remote.port === IKE_PORT) sa.remote = { address: sa.remote.address, port: NAT_T_PORT };
+    this.count('nat-t-float');
+  }
+
   private count(reason: string): void {
     this.counters[reason] = (this.counters[reason] ?? 0) + 1;
   }
 
-  private send(payload: Uint8Array, to: Endpoint): void {
+  private send(payload: Uint8Array, to: Endpoint, via: Transport = this.transport): void {
     if (this.stopped) return;
-    if (this.transport.send(payload, to)) this.count('tx-datagrams');
+    if (via.send(payload, to)) this.count('tx-datagrams');
     else this.count('tx-failed');
   }
 
@@ -285,7 +337,9 @@ export class IkeEngine {
     peer.reconnectTimer = undefined;
     const cfg = peer.config;
     const remote = cfg.remoteGateways[peer.gatewayIndex % cfg.remoteGateways.length]!;
-    const sa = this.createSa({ initiator: true, spiI: this.spis.allocateIke(), spiR: 0n, local: this.transport.local, remote, config: cfg });
+    // A gateway addressed on port 500 is started from our port 500 too (when we listen there).
+    const local = remote.port === IKE_PORT && this.ikeTransport ? this.ikeTransport.local : this.transport.local;
+    const sa = this.createSa({ initiator: true, spiI: this.spis.allocateIke(), spiR: 0n, local, remote, config: cfg });
     peer.initiated = sa;
     sa.queue(new IkeInitTask(sa, true));
     sa.queue(new IkeAuthTask(sa, true, { initialContact: true }));
@@ -409,6 +463,8 @@ export class IkeEngine {
 
   private onEstablished(sa: IkeSa): void {
     this.halfOpen.delete(sa);
+    // A peer that stayed on port 500 would send raw ESP, which meshgate cannot receive.
+    if (this.ikeTransport && this.transportOf(sa.local) === this.ikeTransport) this.count('no-nat-t-float');
     const peer = sa.config ? this.peers.get(sa.config.name) : undefined;
     if (!peer || peer.config !== sa.config) return;
     peer.sas.add(sa);
@@ -457,7 +513,11 @@ export class IkeEngine {
   private onDestroyed(sa: IkeSa, reason: DownReason): void {
     if (this.sas.get(sa.localSpi) === sa) this.sas.delete(sa.localSpi);
     if (this.byIkeId.get(sa.ikeId) === sa) this.byIkeId.delete(sa.ikeId);
-    this.bySpiI.delete(this.initKey(sa.spiI, sa.remote));
+    const initKey = this.initKeyOf.get(sa);
+    if (initKey !== undefined) {
+      this.initKeyOf.delete(sa);
+      if (this.bySpiI.get(initKey) === sa) this.bySpiI.delete(initKey);
+    }
     this.halfOpen.delete(sa);
     this.unindexIdentity(sa);
     const peer = this.saPeer.get(sa);
@@ -567,12 +627,14 @@ export class IkeEngine {
 
   // ---- receive path ----------------------------------------------------------
 
-  private onDatagram(p: Uint8Array, from: Endpoint): void {
+  private onDatagram(p: Uint8Array, from: Endpoint, via: Transport): void {
     if (this.stopped) return;
     this.count('rx-datagrams');
-    // RFC 3948 marks IKE only on port 4500: from a peer's port 500 it is always bare IKE
-    // (a gateway that starts on 500 and sends to our NAT-T port, as charon does).
-    const k = from.port === IKE_PORT ? (p.length >= 28 ? { kind: 'ike' as const, offset: 0 } : { kind: 'malformed' as const, reason: 'short-ike' as const }) : classifyUdpPayload(p);
+    // RFC 3948 marks IKE only on port 4500: on our port 500, and from a peer's port 500, it is
+    // always bare IKE (a gateway that starts on 500 and sends to our NAT-T port, as charon does).
+    const bare = via !== this.transport || from.port === IKE_PORT;
+    if (via !== this.transport) this.count('rx-ike-port');
+    const k = bare ? (p.length >= 28 ? { kind: 'ike' as const, offset: 0 } : { kind: 'malformed' as const, reason: 'short-ike' as const }) : classifyUdpPayload(p);
     switch (k.kind) {
       case 'keepalive':
         this.count('rx-keepalive');
@@ -586,7 +648,7 @@ export class IkeEngine {
         return;
       case 'ike':
         try {
-          this.onIke(p.subarray(k.offset), from);
+          this.onIke(p.subarray(k.offset), from, via);
         } catch (err) {
           // Never out of the receive path: a bug here is counted, and the message dropped.
           this.count('drop-internal-error');
@@ -602,7 +664,7 @@ export class IkeEngine {
     return `${hex(spiI, 8)}|${endpointKey(remote)}`;
   }
 
-  private onIke(bytes: Uint8Array, from: Endpoint): void {
+  private onIke(bytes: Uint8Array, from: Endpoint, via: Transport): void {
     const d = decodeMessage(bytes);
     if (!d.ok) {
       this.count(`drop-decode-${d.reason}`);
@@ -610,7 +672,7 @@ export class IkeEngine {
     }
     const m = d.message;
     if (m.exchangeType === ExchangeType.IKE_SA_INIT && !m.response && m.initiator && m.messageId === 0) {
-      this.onInitRequest(m, bytes, from);
+      this.onInitRequest(m, bytes, from, via);
       return;
     }
     const ourSpi = m.initiator ? m.spiR : m.spiI;
@@ -636,6 +698,11 @@ export class IkeEngine {
       this.count(`drop-${opened.reason}`);
       return;
     }
+    if (m.exchangeType !== ExchangeType.IKE_SA_INIT && via === this.transport && this.transportOf(sa.local) !== this.transport) {
+      // The peer floated to the NAT-T port after IKE_SA_INIT (RFC 7296 section 2.23): so do we.
+      this.count('nat-t-float');
+      sa.local = this.transport.local;
+    }
     if (m.exchangeType !== ExchangeType.IKE_SA_INIT && endpointKey(from) !== endpointKey(sa.remote)) {
       // Authenticated traffic from a new address: the peer's NAT mapping changed.
       this.count('remote-endpoint-changed');
@@ -646,7 +713,7 @@ export class IkeEngine {
     sa.tasks.onMessage(opened.message, bytes);
   }
 
-  private onInitRequest(m: Message, bytes: Uint8Array, from: Endpoint): void {
+  private onInitRequest(m: Message, bytes: Uint8Array, from: Endpoint, via: Transport): void {
     const key = this.initKey(m.spiI, from);
     const existing = this.bySpiI.get(key);
     if (existing?.alive) {
@@ -668,7 +735,8 @@ export class IkeEngine {
       if (!cookie || !bytesEqual(cookie.data, expected)) {
         this.count(cookie ? 'cookie-invalid' : 'cookie-demanded');
         const answer: Message = { spiI: m.spiI, spiR: 0n, exchangeType: ExchangeType.IKE_SA_INIT, initiator: false, response: true, messageId: 0, payloads: [notifyPayload(NotifyType.COOKIE, expected)] };
-        this.send(frameFor(encodeMessage(answer), from), from);
+        const encoded = encodeMessage(answer);
+        this.send(via === this.transport ? frameFor(encoded, from) : encoded, from, via);
         return;
       }
       this.count('cookie-accepted');
@@ -677,8 +745,9 @@ export class IkeEngine {
       this.count('drop-half-open-limit');
       return;
     }
-    const sa = this.createSa({ initiator: false, spiI: m.spiI, spiR: this.spis.allocateIke(), local: this.transport.local, remote: from });
+    const sa = this.createSa({ initiator: false, spiI: m.spiI, spiR: this.spis.allocateIke(), local: via.local, remote: from });
     this.bySpiI.set(key, sa);
+    this.initKeyOf.set(sa, key);
     this.halfOpen.add(sa);
     sa.setTimer(this.options.halfOpenTimeoutMs ?? 30_000, () => {
       if (sa.state === 'connecting' || sa.state === 'created') {
@@ -791,6 +860,7 @@ export class IkeEngine {
     for (const sa of this.allSas()) sa.destroy('engine-stopped');
     this.stopped = true;
     await this.transport.close();
+    await this.ikeTransport?.close();
   }
 }
 

@@ -89,8 +89,12 @@ export interface IkeSaContext {
   answerPrivate?(sa: IkeSa, notifies: import('./codec/types.js').NotifyPayload[]): import('./codec/types.js').Payload[] | undefined;
   /** Message trace (LCOS `trace + vpn`): every message sent, and every message received after it was opened. */
   trace?(direction: 'in' | 'out', sa: IkeSa, message: Message): void;
+  /** Initiator after IKE_SA_INIT: IKE moves from port 500 to the NAT-T port (RFC 7296 section 2.23). */
+  floatToNatT?(sa: IkeSa): void;
   /** Creates a bare SA, e.g. the new SA of an IKE rekey. */
   createIkeSa(init: IkeSaInit): IkeSa;
+  /** The responder's IKE_AUTH hooks (auth-hooks.ts). */
+  hooks?: import('./auth-hooks.js').ResponderHooks;
 }
 
 export interface IkeSaInit {

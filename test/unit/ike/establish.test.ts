@@ -10,10 +10,10 @@ test('establish with PSK, one message at a time', () => {
   assert.ok(isa);
   assert.equal(isa.state, 'connecting');
 
-  // IKE_SA_INIT { SA, KE, Ni, N(NATD_S_IP), N(NATD_D_IP), V } -->
+  // IKE_SA_INIT { SA, KE, Ni, N(NATD_S_IP) forced, N(MESHGATE_NATD_SOURCE = 51728) true hash, N(NATD_D_IP), V } -->
   let s = h.step();
   assert.equal(s.to, h.r);
-  assert.deepEqual(s.names, ['SA', 'KE', 'Nonce', 'N(NATD_S_IP)', 'N(NATD_D_IP)', 'V']);
+  assert.deepEqual(s.names, ['SA', 'KE', 'Nonce', 'N(NATD_S_IP)', 'N(51728)', 'N(NATD_D_IP)', 'V']);
   const [rsa] = h.r.engine.allSas();
   assert.ok(rsa);
   assert.equal(rsa.state, 'connecting');

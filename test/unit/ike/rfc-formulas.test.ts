@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { PayloadType, NotifyType } from '../../../src/engine/ike/constants.js';
 import { TwoParty } from './harness.js';
+import { MESHGATE_NATD_SOURCE } from '../../../src/engine/ike/tasks/util.js';
 
 const hmac = (key: Uint8Array, ...data: Uint8Array[]) => {
   const h = createHmac('sha256', key);
@@ -44,16 +45,29 @@ test('PSK AUTH (RFC 7296 2.15): prf(prf(PSK, "Key Pad for IKEv2"), RealMessage |
   assert.equal(sa.initRequest![18], 34, 'exchange type IKE_SA_INIT');
 });
 
-test('NAT detection (RFC 7296 2.23): SHA-1(SPIi | SPIr | IP | port), SPIr zero in the request', () => {
+test('NAT detection (RFC 7296 2.23): SHA-1(SPIi | SPIr | IP | port), SPIr zero in the request; the source hash is forced', () => {
   const h = new TwoParty();
-  h.establish();
+  const { sa, peer } = h.establish();
   const req = h.r.received.find((m) => m.exchangeType === 34)!;
   const src = req.payloads.find((p) => p.type === PayloadType.N && p.notifyType === NotifyType.NAT_DETECTION_SOURCE_IP)!;
+  const real = req.payloads.find((p) => p.type === PayloadType.N && p.notifyType === MESHGATE_NATD_SOURCE)!;
   const dst = req.payloads.find((p) => p.type === PayloadType.N && p.notifyType === NotifyType.NAT_DETECTION_DESTINATION_IP)!;
   const sha1 = (ip: number[], port: number) => new Uint8Array(createHash('sha1').update(Buffer.concat([be64(req.spiI), be64(0n), Buffer.from(ip), Buffer.from([port >> 8, port & 0xff])])).digest());
-  assert.ok(src.type === PayloadType.N && dst.type === PayloadType.N);
-  assert.deepEqual(new Uint8Array(src.data), sha1([198, 51, 100, 10], 4500));
+  assert.ok(src.type === PayloadType.N && dst.type === PayloadType.N && real.type === PayloadType.N);
+  // meshgate has no raw ESP: its source hash never matches (as strongSwan's encap=yes), so a
+  // standard peer sees a NAT and keeps ESP in UDP; the true hash goes privately to a meshgate peer.
+  assert.equal(src.data.length, 20);
+  assert.notDeepEqual(new Uint8Array(src.data), sha1([198, 51, 100, 10], 4500));
+  assert.deepEqual(new Uint8Array(real.data), sha1([198, 51, 100, 10], 4500));
   assert.deepEqual(new Uint8Array(dst.data), sha1([192, 0, 2, 1], 4500));
+  // The responder knows a meshgate initiator (Vendor ID) and answers with true hashes: no NAT either way.
+  const resp = h.i.received.find((m) => m.exchangeType === 34)!;
+  const rsrc = resp.payloads.find((p) => p.type === PayloadType.N && p.notifyType === NotifyType.NAT_DETECTION_SOURCE_IP)!;
+  assert.ok(rsrc.type === PayloadType.N);
+  const sha1r = (ip: number[], port: number) => new Uint8Array(createHash('sha1').update(Buffer.concat([be64(resp.spiI), be64(resp.spiR), Buffer.from(ip), Buffer.from([port >> 8, port & 0xff])])).digest());
+  assert.deepEqual(new Uint8Array(rsrc.data), sha1r([192, 0, 2, 1], 4500));
+  assert.equal(resp.payloads.some((p) => p.type === PayloadType.N && p.notifyType === MESHGATE_NATD_SOURCE), false);
+  assert.deepEqual([sa.natLocal, sa.natRemote, peer.natLocal, peer.natRemote], [false, false, false, false]);
 });
 
 test('child KEYMAT wiring (RFC 7296 2.17): prf+(SK_d, Ni | Nr), initiator-to-responder keys first', () => {

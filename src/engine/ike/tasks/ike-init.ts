@@ -16,6 +16,7 @@ import { addNotify, bytesEqual, errorNotify, findNotify, first, notifyPayload } 
 import { acceptIkeChoice, chooseIke, ikeProposals, type IkeSuite } from '../proposal.js';
 import type { Task, TaskStatus } from '../task.js';
 import { addNatd, checkNatd, group16, newDh, newNonce } from './util.js';
+import { addInitAuthPayloads } from './sig-auth.js';
 
 /** Retries on COOKIE / INVALID_KE_PAYLOAD before giving up (a peer that keeps asking is broken). */
 const MAX_INIT_RETRIES = 3;
@@ -57,6 +58,7 @@ export class IkeInitTask implements Task {
     m.payloads.push({ type: PayloadType.KE, group: this.group, data: this.dh.publicValue });
     m.payloads.push({ type: PayloadType.Nonce, data: sa.nonceI });
     addNatd(sa, m);
+    addInitAuthPayloads(sa, m);
     if (cfg.sendVendorId) m.payloads.push({ type: PayloadType.V, data: Uint8Array.from(MESHGATE_VENDOR_ID) });
     if (sa.state === 'created') sa.setState('connecting');
     return 'success';
@@ -107,6 +109,9 @@ export class IkeInitTask implements Task {
     sa.deriveKeys(suite, shared);
     shared.fill(0);
     sa.ctx.register(sa);
+    // RFC 7296 section 2.23: IKE_AUTH and everything after go to port 4500 (always, since
+    // ESP must travel in UDP; the forced NAT detection told the peer to expect it).
+    sa.ctx.floatToNatT?.(sa);
     return 'success';
   }
 
@@ -166,7 +171,8 @@ export class IkeInitTask implements Task {
     m.payloads.push({ type: PayloadType.SA, proposals: [this.chosen.proposal] });
     m.payloads.push({ type: PayloadType.KE, group: this.dh.group, data: this.dh.publicValue });
     m.payloads.push({ type: PayloadType.Nonce, data: sa.nonceR! });
-    addNatd(sa, m);
+    addNatd(sa, m, !sa.peerIsMeshgate);
+    addInitAuthPayloads(sa, m);
     m.payloads.push({ type: PayloadType.V, data: Uint8Array.from(MESHGATE_VENDOR_ID) });
     return 'success';
   }

@@ -5,7 +5,7 @@ import ipaddr from 'ipaddr.js';
 import { createDhKeyPair } from '../../crypto/dh.js';
 import type { DhKeyPair, Prf } from '../../crypto/types.js';
 import type { Endpoint } from '../../net/types.js';
-import { NotifyType, PayloadType } from '../constants.js';
+import { MESHGATE_VENDOR_ID, NotifyType, PayloadType } from '../constants.js';
 import type { IdPayload, Message } from '../codec/types.js';
 import type { IkeSa } from '../ike-sa.js';
 import { concatBytes, findNotify, notifyPayload, spi64Bytes } from '../message.js';
@@ -54,9 +54,28 @@ export function localCandidates(sa: IkeSa): Endpoint[] {
   return out.length ? out.slice(0, MAX_NATD_SOURCES) : [local];
 }
 
-/** Adds N(NAT_DETECTION_SOURCE_IP) (one per candidate source address) and N(NAT_DETECTION_DESTINATION_IP). */
-export function addNatd(sa: IkeSa, m: Message): void {
-  for (const c of localCandidates(sa)) m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, natdHash(m.spiI, m.spiR, c)));
+/**
+ * The true NAT_DETECTION_SOURCE_IP hashes for a meshgate peer, when the standard ones are
+ * forced not to match (private-use status notify: other implementations ignore it).
+ */
+export const MESHGATE_NATD_SOURCE = 0xca10;
+
+/**
+ * Adds N(NAT_DETECTION_SOURCE_IP) and N(NAT_DETECTION_DESTINATION_IP) (RFC 7296 section 2.23).
+ *
+ * meshgate has no raw ESP (IP protocol 50): ESP must travel in UDP (RFC 3948) whatever the
+ * path. So, as strongSwan does with encap=yes, the source hash is forced not to match (random
+ * bytes): the peer believes this end is behind a NAT, floats IKE to port 4500 and encapsulates
+ * ESP. `force` is false only towards a peer known to be meshgate (it encapsulates anyway).
+ * The true source hashes go along in a private notify, so a meshgate peer still sees the
+ * real NAT situation (show ike, the log).
+ */
+export function addNatd(sa: IkeSa, m: Message, force = true): void {
+  const real = localCandidates(sa).map((c) => natdHash(m.spiI, m.spiR, c));
+  if (force) {
+    m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, sa.ctx.random.bytes(20)));
+    if (sa.initiator && sa.config?.sendVendorId) for (const h of real) m.payloads.push(notifyPayload(MESHGATE_NATD_SOURCE, h));
+  } else for (const h of real) m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, h));
   m.payloads.push(notifyPayload(NotifyType.NAT_DETECTION_DESTINATION_IP, natdHash(m.spiI, m.spiR, sa.remote)));
 }
 
@@ -64,9 +83,15 @@ export function addNatd(sa: IkeSa, m: Message): void {
 export function checkNatd(sa: IkeSa, m: Message): void {
   const src = m.payloads.filter((p) => p.type === PayloadType.N && p.notifyType === NotifyType.NAT_DETECTION_SOURCE_IP);
   const dst = findNotify(m, NotifyType.NAT_DETECTION_DESTINATION_IP);
-  if (src.length === 0 || !dst) return; // the peer does not do NAT-T detection
+  if (src.length === 0 || !dst) {
+    sa.count('peer-without-natd');
+    return; // the peer does not do NAT-T detection
+  }
+  // A meshgate peer (its Vendor ID in the same message) forced its standard hash and sent the true ones privately.
+  const meshgate = m.payloads.some((p) => p.type === PayloadType.V && p.data.length === MESHGATE_VENDOR_ID.length && bytesEq(p.data, Uint8Array.from(MESHGATE_VENDOR_ID)));
+  const privateSrc = meshgate ? m.payloads.filter((p) => p.type === PayloadType.N && p.notifyType === MESHGATE_NATD_SOURCE) : [];
   const remoteHash = natdHash(m.spiI, m.spiR, sa.remote);
-  sa.natRemote = !src.some((n) => n.type === PayloadType.N && bytesEq(n.data, remoteHash));
+  sa.natRemote = !(privateSrc.length > 0 ? privateSrc : src).some((n) => n.type === PayloadType.N && bytesEq(n.data, remoteHash));
   // We are behind a NAT when the address the peer sent to is none of ours.
   sa.natLocal = !localCandidates(sa).some((c) => bytesEq(dst.data, natdHash(m.spiI, m.spiR, c)));
 }
