@@ -8,113 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../../src/engine/clock.js';
-import { emptyEngineConfig, Engine, type EngineConfig } from '../../../src/engine/engine.js';
-import { MemoryLanPort } from '../../../src/engine/dataplane/memory-lan-port.js';
-import { MemoryNetwork } from '../../../src/engine/net/memory-network.js';
-import { SimulatedLan } from '../../../src/lab/simulated-lan.js';
 import type { SiteDirectoryEngineSettings } from '../../../src/engine/sites/concentrator.js';
-import { FakeBackend, flush } from '../../unit/sites/fake-backend.js';
+import { FakeBackend } from '../../unit/sites/fake-backend.js';
+import { advance, ConcentratorLab, until } from './concentrator-lab.js';
 
-const PORT = 4500;
-const HUB_WAN = '198.51.100.1';
-const HUB_ID = 'hub.lab';
-
-interface Node {
-  engine: Engine;
-  lan: SimulatedLan;
-}
-
-function siteNet(k: number): string {
-  return `10.64.${k}.0/24`;
-}
-function siteWan(k: number): string {
-  return `100.64.${k >> 8}.${(k & 255) + 1}`;
-}
-function sitePsk(k: number): string {
-  return `site-psk-${k}-0123456789`;
-}
-
-/** Steps the fake clock and lets promise callbacks (database answers) run between steps. */
-async function advance(clock: FakeClock, ms: number, step = 10): Promise<void> {
-  for (let t = 0; t < ms; t += step) {
-    clock.advance(step);
-    await flush(2);
+/** A concentrator over an in-memory directory whose answers the test can hang. */
+class Lab extends ConcentratorLab {
+  declare readonly backend: FakeBackend;
+  constructor(settings: Partial<SiteDirectoryEngineSettings> = {}) {
+    super(new FakeBackend({ v4: 24 }), settings);
   }
-}
-
-async function until(clock: FakeClock, pred: () => boolean, maxMs: number, step = 10): Promise<boolean> {
-  for (let t = 0; t <= maxMs; t += step) {
-    if (pred()) return true;
-    clock.advance(step);
-    await flush(2);
-  }
-  return pred();
-}
-
-class Lab {
-  readonly clock = new FakeClock();
-  readonly net = new MemoryNetwork(this.clock, { seed: 3, defaultLink: { latencyMs: 5, jitterMs: 0, loss: 0 } });
-  readonly backend = new FakeBackend({ v4: 24 });
-  readonly sites = new Map<number, Node>();
-  hub!: Node;
-
-  constructor(private readonly settings: Partial<SiteDirectoryEngineSettings> = {}, private readonly licence = { name: 'Central-250', vpn: 250, mesh: 200 }) {}
-
-  async start(siteCount: number): Promise<void> {
-    for (let k = 0; k < siteCount; k++) {
-      await this.backend.add({ name: `site${k}`, identity: `fqdn:site${k}.lab`, gateway: siteWan(k), network: siteNet(k), psk: sitePsk(k) });
-      this.sites.set(k, this.node(siteWan(k), siteConfig(k), siteNet(k).replace('.0/24', '.1')));
-    }
-    const cfg = emptyEngineConfig('hub');
-    cfg.lanAddresses = ['10.0.0.1/24'];
-    cfg.licence = this.licence;
-    cfg.siteDirectory = {
-      baseRoutes: ['10.64.0.0/10'],
-      template: { localId: HUB_ID, localTs: ['10.0.0.0/24'] },
-      maxDynamicRoutes: 10_000,
-      freeShare: 0.1,
-      ...this.settings,
-    };
-    this.hub = this.node(HUB_WAN, cfg, '10.0.0.1');
-    this.hub.engine.sites.attach(this.backend);
-  }
-
-  private node(wan: string, config: EngineConfig, router: string): Node {
-    const transport = this.net.attach(wan, PORT);
-    let lan: SimulatedLan | undefined;
-    const port = new MemoryLanPort({ name: 'lan', onSend: (p) => lan?.receive(p) });
-    const net = config.lanAddresses[0]!.replace(/\.1\/24$/, '.0/24');
-    lan = new SimulatedLan(port, net, router, this.clock);
-    const engine = new Engine({ clock: this.clock, transport, lanPorts: [port], config });
-    return { engine, lan };
-  }
-
-  site(k: number): Node {
-    return this.sites.get(k)!;
-  }
-
-  /** Pings host .5 of site k from host 10.0.0.5 behind the hub; drives the clock until done. */
-  async ping(k: number, count = 3, intervalMs = 200): Promise<{ sent: number; received: number }> {
-    let report: { sent: number; received: number } | undefined;
-    void this.hub.lan.ping('10.0.0.5', `10.64.${k}.5`, { count, intervalMs, timeoutMs: 2000 }).then((r) => (report = r));
-    await until(this.clock, () => report !== undefined, count * intervalMs + 10_000, 10);
-    assert.ok(report, `ping to site ${k} finished`);
-    return report;
-  }
-
-  async stop(): Promise<void> {
-    await this.hub.engine.stop();
-    for (const s of this.sites.values()) await s.engine.stop();
-  }
-}
-
-/** A site router: its concentrator is a responder peer (the hub calls in), its own PSK. */
-function siteConfig(k: number): EngineConfig {
-  const cfg = emptyEngineConfig(`site${k}`);
-  cfg.lanAddresses = [siteNet(k).replace('.0/24', '.1/24')];
-  cfg.peers.push({ kind: 'static', name: 'concentrator', role: 'responder', localId: `site${k}.lab`, remoteId: HUB_ID, psk: sitePsk(k), localTs: [siteNet(k)], remoteTs: ['10.0.0.0/24'] });
-  return cfg;
 }
 
 test('the first packet to a site is queued while the site is looked up and its tunnel built, then delivered', async () => {
