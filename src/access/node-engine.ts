@@ -101,11 +101,24 @@ export async function startNodeEngine(
     fastPathNote = 'off (no TUN LAN port): every packet takes the JavaScript path';
     transport = await UdpTransport.open({ address: bindAddress, port });
   }
+  // IKE's own port (WAN IKE-Port, 500: where a default-configured gateway starts); its SAs float to the NAT-T port.
+  let ikeTransport: UdpTransport | undefined;
+  const ikePort = wan?.ikePort ?? 500;
+  if (ikePort && ikePort !== port) {
+    try {
+      ikeTransport = await UdpTransport.open({ address: bindAddress, port: ikePort });
+    } catch (err) {
+      const line = `engine: no IKE listener on UDP ${ikePort} (${(err as Error).message}); peers must start on the NAT-T port ${port}`;
+      say(line);
+      router.log('interfaces', line);
+    }
+  }
   const engine = new Engine({ clock: new RealClock(), transport, lanPorts });
+  if (ikeTransport) engine.ike.attachIkeTransport(ikeTransport);
   fastPath?.start(engine);
   const binding = bindEngine(router, engine);
   const unregister = fastPath ? extendForwardingShow(router, fastPath) : () => {};
-  say(`engine: IKE and ESP on UDP ${transport.local.address}:${transport.local.port}; LAN ${lanPorts.map((p) => `${p.name} (${p.kind})`).join(', ') || 'none'}`);
+  say(`engine: IKE and ESP on UDP ${transport.local.address}:${transport.local.port}${ikeTransport ? `, IKE on UDP ${ikeTransport.local.port}` : ''}; LAN ${lanPorts.map((p) => `${p.name} (${p.kind})`).join(', ') || 'none'}`);
   const fpLine = fastPath ? `fast path: on (native ESP and forwarding threads, ${fastPath.openssl}, recvmmsg/sendmmsg batches)` : `fast path: ${fastPathNote}`;
   say(fpLine);
   router.log('vpn', fpLine);
@@ -115,6 +128,7 @@ export async function startNodeEngine(
     lanPorts,
     transport,
     fastPath,
+    ikeTransport,
     async stop() {
       unregister();
       binding.unbind();
@@ -122,6 +136,7 @@ export async function startNodeEngine(
       fastPath?.stop();
       for (const p of lanPorts) await p.close();
       await transport.close();
+      await ikeTransport?.close();
     },
   };
 }
