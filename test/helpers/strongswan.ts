@@ -47,6 +47,10 @@ export interface CharonConfig {
   dpdDelay?: string;
   /** Source port of charon's IKE messages (default 4500; 500 reproduces the unmarked start). */
   localPort?: number;
+  /** Port charon sends its first IKE message to (default 4500; 500 is strongSwan's own default). */
+  remotePort?: number;
+  /** encap = yes (default): charon forces UDP encapsulation; false leaves it to NAT detection (strongSwan's default). */
+  encap?: boolean;
   /** Extra lines in the connection and in its child (e.g. 'dpd_action = clear'). */
   connExtra?: string[];
   childExtra?: string[];
@@ -118,8 +122,8 @@ export class Charon {
     local_addrs = ${c.localAddr}
     remote_addrs = ${c.remoteAddr}
     local_port = ${c.localPort ?? 4500}
-    remote_port = 4500
-    encap = yes
+    remote_port = ${c.remotePort ?? 4500}
+    encap = ${c.encap === false ? 'no' : 'yes'}
     proposals = ${c.proposals}
     ${c.ikeRekeyTime ? `rekey_time = ${c.ikeRekeyTime}` : ''}
     ${c.dpdDelay ? `dpd_delay = ${c.dpdDelay}` : ''}
