@@ -25,6 +25,8 @@ export const ACTION_OWNERS: Readonly<Record<string, 'router' | 'engine'>> = {
   'mesh.why': 'engine',
   'sites.flush': 'engine',
   'sites.refresh': 'engine',
+  'sites.put': 'engine',
+  'sites.delete': 'engine',
   'config.confirm': 'router',
   'config.rollback': 'router',
   'system.reboot': 'router',

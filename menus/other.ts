@@ -21,6 +21,18 @@ export const otherMenu: MenuNode = menu('Other', 'Actions (run with do)', [
     action('Refresh', 'Re-read connected sites from the database: a changed, deactivated or deleted row takes its tunnel down', 'sites.refresh', [
       { name: 'site', help: 'Site name, or * for every connected site', type: t.string(64, 'identity', 1) },
     ]),
+    action('Put', 'Add a site to the directory, or replace the row of that name (a connected site is refreshed)', 'sites.put', [
+      { name: 'site', help: 'Site name: letters, digits, . _ -', type: t.string(64, 'identity', 1) },
+      { name: 'identity', help: 'IKE identity: fqdn:, user-fqdn:, ipv4:, ipv6:, key-id: and the value, or a bare name/address', type: t.string(255, 'printable', 1) },
+      { name: 'gateway', help: 'Remote gateway: host name or address [:port]', type: t.string(255, 'printable', 1) },
+      { name: 'network', help: 'Remote network; its prefix length is the directory\'s Remote-Mask', type: t.prefix('any') },
+      { name: 'psk', help: 'Pre-shared key (8-256 characters; never shown)', type: t.secret(256, 'plain') },
+      { name: 'active', help: 'yes: the site may connect', type: t.yesNo(), optional: true },
+      { name: 'comment', help: 'Free text', type: t.string(255, 'printable'), optional: true },
+    ]),
+    action('Delete', 'Remove a site from the directory (a connected site goes down)', 'sites.delete', [
+      { name: 'site', help: 'Site name', type: t.string(64, 'identity', 1) },
+    ]),
   ]),
   menu('Config', 'Configuration actions', [
     action('Confirm', 'Confirm a pending commit confirmed', 'config.confirm'),

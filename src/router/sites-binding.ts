@@ -16,7 +16,8 @@ import type { Engine } from '../engine/engine.js';
 import type { SiteDirectoryBackend } from '../engine/sites/backend.js';
 import { describeSiteDirectory, openSiteDirectory } from '../engine/sites/open.js';
 import { COUNTER_COLUMNS, counterRows, directoryRows, DIRECTORY_COLUMNS, DYNAMIC_ROUTE_COLUMNS, dynamicRouteRows } from '../engine/sites/show.js';
-import { formatGateway, formatIdentity, type DirectoryMasks } from '../engine/sites/site.js';
+import { formatGateway, formatIdentity, validateSiteRecord, type DirectoryMasks } from '../engine/sites/site.js';
+import { InvalidValueError } from '../config/errors.js';
 import { formatPrefix } from '../engine/dataplane/address.js';
 import type { Cell, OutputBlock } from '../shell/session-api.js';
 import type { Router } from './router.js';
@@ -134,6 +135,30 @@ export function bindSites(router: Router, engine: Engine): SitesBinding {
     ];
   };
 
+  const openBackend = (): SiteDirectoryBackend => {
+    const b = engine.sites.directory;
+    if (!b) throw new SiteDirectoryStateError(`the site directory is not open (${want ? state : 'Operating is no'}${lastError ? `: ${lastError}` : ''})`);
+    return b;
+  };
+  /** A database call whose failure becomes a clear shell error (the cause, never the DSN). */
+  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as Error).name === 'SiteValidationError' || (e as Error).name === 'SiteConflictError') throw new SiteDirectoryStateError((e as Error).message);
+      throw new SiteDirectoryStateError(`site directory: ${(e as Error).message}`);
+    }
+  };
+  const listRows = async (after: string | undefined): Promise<OutputBlock[]> => {
+    const backend = openBackend();
+    const page = await guarded(() => backend.list({ ...(after ? { after } : {}), limit: 100 }));
+    const rows: Cell[][] = page.sites.map((x) => [x.name, formatIdentity(x.identity), formatGateway(x.gateway), formatPrefix(x.network), x.psk !== undefined ? 'psk' : `cert ${x.cert ?? ''}`, x.active ? 'yes' : 'no', x.comment]);
+    const blocks: OutputBlock[] = [{ kind: 'table', title: `Sites${after ? ` after ${after}` : ''}`, columns: ['Site', 'Identity', 'Gateway', 'Network', 'Auth', 'Active', 'Comment'], rows }];
+    const last = page.sites.at(-1);
+    if (page.next !== undefined && last) blocks.push({ kind: 'text', text: `more: show sites list ${last.name}` });
+    return blocks;
+  };
+
   const siteRow = async (name: string): Promise<OutputBlock[]> => {
     const backend = engine.sites.directory;
     if (!backend) throw new SiteDirectoryStateError(`the site directory is not open (${state}${lastError ? `: ${lastError}` : ''})`);
@@ -165,12 +190,14 @@ export function bindSites(router: Router, engine: Engine): SitesBinding {
 
   undo.push(
     router.registerShow('sites', {
-      help: 'Site directory (concentrator): state, slots, dynamic routes; `show sites counters`, `show sites routes`, `show sites NAME` (one row)',
-      complete: () => ['counters', 'routes'],
+      help: 'Site directory (concentrator): state, slots, dynamic routes; `show sites counters`, `show sites routes`, `show sites list [AFTER]` (100 rows a page), `show sites count`, `show sites NAME` (one row)',
+      complete: () => ['counters', 'routes', 'list', 'count'],
       run: (args) => {
         const st = engine.sites.status();
         if (args[0] === 'counters') return [{ kind: 'table', title: 'Site directory counters', columns: [...COUNTER_COLUMNS], rows: st ? counterRows(st) : [] }];
         if (args[0] === 'routes') return [{ kind: 'table', title: 'Dynamic routes', columns: [...DYNAMIC_ROUTE_COLUMNS], rows: st ? dynamicRouteRowsOf(engine, 10_000) : [] }];
+        if (args[0] === 'list') return listRows(args[1]);
+        if (args[0] === 'count') return (async () => [{ kind: 'keyvalue', pairs: [['Sites', await guarded(() => openBackend().count())]] } as OutputBlock])();
         if (args[0] !== undefined) return siteRow(args[0]);
         const blocks: OutputBlock[] = [{ kind: 'keyvalue', title: 'site directory', pairs: summary() }];
         if (st) {
@@ -199,6 +226,30 @@ export function bindSites(router: Router, engine: Engine): SitesBinding {
     router.registerAction('sites.flush', () => {
       const n = engine.sites.flush();
       return [{ kind: 'text', text: engine.sites.attached ? `removed ${n} dynamic route(s)` : 'the site directory is not open' }];
+    }),
+    router.registerAction('sites.put', async (args) => {
+      const backend = openBackend();
+      const v = validateSiteRecord(
+        { name: args['site'], identity: args['identity'], gateway: args['gateway'], network: args['network'], psk: args['psk'], active: args['active'] ?? 'yes', comment: args['comment'] ?? '' },
+        backend.masks,
+      );
+      if ('problems' in v) {
+        const p = v.problems[0]!;
+        throw new InvalidValueError(`site ${args['site']} ${p.column}`, p.problem, v.problems.slice(1).map((x) => `${x.column}: ${x.problem}`).join('; ') || 'see help');
+      }
+      const existed = (await guarded(() => backend.get(v.site.name))) !== undefined;
+      await guarded(() => backend.put(v.site));
+      const refreshed = await engine.sites.refresh(v.site.name);
+      router.log('vpn', `site ${v.site.name} ${existed ? 'replaced' : 'added'} in the site directory`);
+      return [{ kind: 'text', text: `site ${v.site.name} ${existed ? 'replaced' : 'added'}${refreshed !== 'not-connected' ? ` (connected: ${refreshed})` : ''}` }];
+    }),
+    router.registerAction('sites.delete', async (args) => {
+      const backend = openBackend();
+      const name = args['site']!;
+      if (!(await guarded(() => backend.delete(name)))) throw new NotFoundError(`no site '${name}' in the directory`);
+      const refreshed = await engine.sites.refresh(name);
+      router.log('vpn', `site ${name} deleted from the site directory`);
+      return [{ kind: 'text', text: `site ${name} deleted${refreshed === 'deleted' ? '; its tunnel was taken down' : ''}` }];
     }),
     router.registerAction('sites.refresh', async (args) => {
       if (!engine.sites.attached) return [{ kind: 'text', text: 'the site directory is not open' }];

@@ -784,6 +784,8 @@ export const COMMANDS: readonly CommandSpec[] = [
           if (!a.optional) throw new ShellSyntaxError(`do ${path}: missing argument ${a.name} (${describeType(a.type)})`);
           return;
         }
+        // A secret argument (a site's PSK) never reaches the history.
+        if (a.type.kind === 'secret') s.redact(t);
         values[a.name] = checkValue(`${path} ${a.name}`, a.type, t.text, ctx);
       });
       const handler = s.router.actionHandler(node.action);

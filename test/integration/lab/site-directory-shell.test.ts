@@ -131,6 +131,35 @@ test('site directory from the shell: SQLite directory, base route, show sites, s
     assert.match((await sh(router, 'ls /Status/VPN/Site-Directory/Dynamic-Routes')).text, /10\.64\.2\.0\/24\s+store2\s+100\.64\.0\.2/);
     assert.match((await sh(router, 'show licence')).text, /VPN-Tunnels:\s+1 \/ 100/);
     assert.match((await sh(router, 'do /Other/Site-Directory/Refresh *')).text, /store2\s+unchanged/);
+
+    // Rows managed from the shell: the PSK argument stays out of the history and every output.
+    const session = createShellSession({ router, user: 'admin', access: 'admin' });
+    const out: OutputBlock[] = [];
+    const put = await session.execute('do /Other/Site-Directory/Put store3 fqdn:store3.lab 100.64.0.3 10.64.3.0/24 third-site-secret yes "rack 7"', { sink: { write: (b) => out.push(b) } });
+    assert.equal(put.exitCode, 0, out.map(renderPlain).join('\n'));
+    assert.match(out.map(renderPlain).join('\n'), /site store3 added/);
+    const bad = await session.execute('do /Other/Site-Directory/Put store4 fqdn:store4.lab 100.64.0.4 10.64.4.0/25 fourth-site-secret', { sink: { write: (b) => out.push(b) } });
+    assert.notEqual(bad.exitCode, 0, 'a /25 in a /24 directory is refused');
+    assert.match(renderPlain(out.at(-1)!), /network/);
+    await session.execute('history', { sink: { write: (b) => out.push(b) } });
+    assert.doesNotMatch(out.map(renderPlain).join('\n'), /third-site-secret|fourth-site-secret/);
+    session.close();
+    assert.match((await sh(router, 'show sites count')).text, /Sites:\s+3/);
+    const list = await sh(router, 'show sites list');
+    assert.match(list.text, /store3\s+fqdn:store3\.lab\s+100\.64\.0\.3\s+10\.64\.3\.0\/24\s+psk\s+yes\s+rack 7/);
+    assert.doesNotMatch(list.text, /secret/);
+    assert.match((await sh(router, 'show sites list store2')).text, /store3/);
+    assert.doesNotMatch((await sh(router, 'show sites list store2')).text, /store1/);
+    // Deleting a connected site takes its tunnel down at once.
+    assert.match((await sh(router, 'do /Other/Site-Directory/Delete store2')).text, /site store2 deleted; its tunnel was taken down/);
+    assert.doesNotMatch((await sh(router, 'show routes')).text, /site_store2/);
+    assert.notEqual((await sh(router, 'do /Other/Site-Directory/Delete store2')).code, 0);
+    // Bring store2 back and connect it again for the flush below.
+    assert.equal((await sh(router, `do /Other/Site-Directory/Put store2 fqdn:store2.lab 100.64.0.2 10.64.2.0/24 ${PSK(2)}`)).code, 0);
+    report = undefined;
+    void hubLan.ping('10.0.0.5', '10.64.2.5', { count: 2, intervalMs: 200 }).then((r) => (report = r));
+    assert.ok(await until(clock, () => report !== undefined, 10_000));
+    assert.equal(report!.received, 2);
     assert.match((await sh(router, 'do /Other/Site-Directory/Flush')).text, /removed 1 dynamic route/);
     await until(clock, () => !engines[1]!.datapath.hasTunnel('hq'), 1000);
     assert.equal(engines[1]!.datapath.hasTunnel('hq'), false, 'the flushed site was told');
