@@ -11,6 +11,7 @@ import type { Endpoint } from '../net/types.js';
 import { IkeConfigError } from './errors.js';
 import { IdType } from './constants.js';
 import type { TrafficSelector } from './traffic-selector.js';
+import type { Credential, TrustStore } from '../pki/certificate.js';
 import { parseEspProposal, parseIkeProposal, type EspProposalSpec, type IkeProposalSpec } from './proposal.js';
 import { tsFromCidr } from './traffic-selector.js';
 
@@ -24,15 +25,31 @@ export interface Identity {
 
 export type PeerRole = 'initiator' | 'responder' | 'both';
 
-export interface PskAuth {
-  method: 'psk';
+export type AuthMethodName = 'psk' | 'cert';
+
+/**
+ * How both ends authenticate (LCOS Local-Auth / Remote-Auth): each by pre-shared key or by
+ * certificate. PSKs are empty when no side uses one.
+ */
+export interface AuthConfig {
+  /** How this end authenticates. */
+  method: AuthMethodName;
+  /** How the peer must authenticate. */
+  remoteMethod: AuthMethodName;
   /** The secret this end authenticates itself with. Never printed or logged. */
   psk: Uint8Array;
   /** The secret the peer authenticates with (LCOS Remote-Password); the same as `psk` unless set. */
   remotePsk: Uint8Array;
+  /** Own certificate and private key (method 'cert'). */
+  credential?: Credential;
+  /** The site CA(s) the peer's certificate must chain to (remoteMethod 'cert'). */
+  trust?: TrustStore;
+  /** The peer's IKE identity must be named by its certificate (LCOS Remote-Cert-ID-Check); default true. */
+  remoteCertIdCheck: boolean;
 }
 
-export type AuthConfig = PskAuth;
+/** The PSK-only form of earlier versions. */
+export type PskAuth = AuthConfig;
 
 export interface LifetimeConfig {
   /** Soft lifetime: the SA is rekeyed after this (minus a random share of jitterMs). */
@@ -97,8 +114,15 @@ export interface PeerConfigInput {
   remoteGateways?: (string | Endpoint)[];
   localId: Identity | string;
   remoteId?: Identity | string;
-  /** The pre-shared key (text or bytes). */
-  psk: string | Uint8Array;
+  /** The pre-shared key (text or bytes); needed when either end authenticates by PSK. */
+  psk?: string | Uint8Array;
+  /** How this end authenticates (default 'psk'; 'cert' needs `credential`). */
+  authMethod?: AuthMethodName;
+  /** How the peer authenticates (default: as this end; 'cert' needs `trust`). */
+  remoteAuthMethod?: AuthMethodName;
+  credential?: Credential;
+  trust?: TrustStore;
+  remoteCertIdCheck?: boolean;
   /** A different key for the peer's side (LCOS Local-Password / Remote-Password); defaults to psk. */
   remotePsk?: string | Uint8Array;
   /** strongSwan keywords, e.g. ['aes256gcm16-prfsha384-x25519']. */
@@ -254,10 +278,20 @@ export function resolvePeerConfig(input: PeerConfigInput): PeerConfig {
   const remoteGateways = (input.remoteGateways ?? []).map((g, i) => parseEndpoint(g, `remoteGateways[${i}]`));
   if (role === 'initiator' && remoteGateways.length === 0) throw new IkeConfigError('remoteGateways', 'an initiator needs at least one remote gateway');
   const bytes = (v: string | Uint8Array) => (typeof v === 'string' ? new TextEncoder().encode(v) : Uint8Array.from(v));
-  const psk = bytes(input.psk);
-  if (psk.length < 8) throw new IkeConfigError('psk', 'a pre-shared key needs at least 8 octets');
+  const method = input.authMethod ?? 'psk';
+  const remoteMethod = input.remoteAuthMethod ?? method;
+  for (const [field, m] of [['authMethod', method], ['remoteAuthMethod', remoteMethod]] as const) {
+    if (m !== 'psk' && m !== 'cert') throw new IkeConfigError(field, `'${String(m)}' is not psk or cert`);
+  }
+  const psk = input.psk === undefined ? new Uint8Array(0) : bytes(input.psk);
+  if ((method === 'psk' || input.psk !== undefined) && psk.length < 8) throw new IkeConfigError('psk', 'a pre-shared key needs at least 8 octets');
   const remotePsk = input.remotePsk === undefined ? psk : bytes(input.remotePsk);
-  if (remotePsk.length < 8) throw new IkeConfigError('remotePsk', 'a pre-shared key needs at least 8 octets');
+  if (remoteMethod === 'psk' && remotePsk.length < 8) throw new IkeConfigError(input.remotePsk === undefined ? 'psk' : 'remotePsk', 'a pre-shared key needs at least 8 octets');
+  if (method === 'cert' && !input.credential) throw new IkeConfigError('credential', 'certificate authentication needs an own certificate and private key');
+  if (remoteMethod === 'cert' && !input.trust) throw new IkeConfigError('trust', 'certificate authentication of the peer needs the site CA certificate');
+  const auth: AuthConfig = { method, remoteMethod, psk, remotePsk, remoteCertIdCheck: input.remoteCertIdCheck ?? true };
+  if (input.credential) auth.credential = input.credential;
+  if (input.trust) auth.trust = input.trust;
   const ikeProposals = (input.ikeProposals ?? DEFAULT_IKE_PROPOSALS).map((p, i) => (typeof p === 'string' ? parseIkeProposal(p, `ikeProposals[${i}]`) : p));
   const espProposals = (input.espProposals ?? DEFAULT_ESP_PROPOSALS).map((p, i) => (typeof p === 'string' ? parseEspProposal(p, `espProposals[${i}]`) : p));
   if (ikeProposals.length === 0) throw new IkeConfigError('ikeProposals', 'at least one proposal is needed');
@@ -283,7 +317,7 @@ export function resolvePeerConfig(input: PeerConfigInput): PeerConfig {
     role,
     remoteGateways,
     localId: parseIdentity(input.localId, 'localId'),
-    auth: { method: 'psk', psk, remotePsk },
+    auth,
     ikeProposals,
     espProposals,
     ikeLifetime: lifetime(input.ikeLifetime, DEFAULT_IKE_LIFETIME, 'ikeLifetime'),

@@ -9,6 +9,10 @@
  *  - Responder side: the request with the expected message ID is processed by a fresh
  *    `passive` task and answered; the encoded answer is cached, and a retransmitted
  *    request (the previous ID) gets the cached answer again, unprocessed.
+ *  - A passive task may suspend (status 'pending', e.g. IKE_AUTH waiting for the engine's
+ *    site lookup or authorisation hook): the expected message ID stays where it is,
+ *    retransmissions of that request are ignored, and the response is built and sent when
+ *    the task's work settles, or after the hook timeout (the task then answers an error).
  */
 import type { Timer } from '../clock.js';
 import { ExchangeType, exchangeTypeName } from './constants.js';
@@ -16,6 +20,7 @@ import type { Message } from './codec/types.js';
 import type { IkeSa, IkeSaState } from './ike-sa.js';
 import { describe, newMessage } from './message.js';
 import { DEFAULT_RETRANSMIT } from './peer-config.js';
+import { DEFAULT_AUTH_HOOK_TIMEOUT_MS } from './auth-hooks.js';
 import type { Task } from './task.js';
 import { createResponderTask } from './tasks/responder.js';
 
@@ -45,6 +50,8 @@ export class TaskManager {
   private readonly initiating = { mid: 0, packet: undefined as Uint8Array | undefined, retransmits: 0, timer: undefined as Timer | undefined };
   private readonly responding = { mid: 0, packet: undefined as Uint8Array | undefined };
   private processing = false;
+  /** A request whose processing waits (see the header). */
+  private suspended: { messageId: number; timer: Timer; token: object } | undefined;
   /** Exchanges completed as initiator / answered as responder (for tests and `show ike`). */
   completedExchanges = 0;
   answeredRequests = 0;
@@ -193,7 +200,18 @@ export class TaskManager {
     this.initiate();
   }
 
+  /** A request is being processed asynchronously (its response is not sent yet). */
+  get pendingRequest(): number | undefined {
+    return this.suspended?.messageId;
+  }
+
   private processRequest(msg: Message, raw: Uint8Array): void {
+    if (this.suspended) {
+      // One request at a time (window of one): its retransmissions wait for the same answer.
+      this.sa.count(msg.messageId === this.suspended.messageId ? 'retransmit-while-pending' : 'invalid-message-id');
+      if (msg.messageId === this.suspended.messageId) this.sa.onInbound();
+      return;
+    }
     if (msg.messageId !== this.responding.mid) {
       if (msg.messageId === this.responding.mid - 1 && this.responding.packet) {
         this.sa.count('retransmitted-request');
@@ -217,11 +235,49 @@ export class TaskManager {
       messageId: msg.messageId,
     });
     this.passive = task;
-    this.guard(() => task.process(msg));
+    const processed = this.guard(() => task.process(msg));
     if (!this.sa.alive) {
       this.passive = undefined;
       return;
     }
+    if (processed === 'pending' && task.pending) {
+      this.suspend(task, response, isInit);
+      return;
+    }
+    this.respond(task, response, isInit);
+  }
+
+  /** Waits for a passive task's pending work (bounded), then answers. */
+  private suspend(task: Task, response: Message, isInit: boolean): void {
+    const token = {};
+    const finish = (timedOut: boolean) => {
+      if (this.suspended?.token !== token) return;
+      this.suspended.timer.cancel();
+      this.suspended = undefined;
+      if (!this.sa.alive) {
+        this.passive = undefined;
+        return;
+      }
+      try {
+        if (timedOut) this.guard(() => task.onPendingTimeout?.());
+        if (this.sa.alive) this.respond(task, response, isInit);
+        else this.passive = undefined;
+      } catch (err) {
+        // Never out of a promise continuation: count it, take the SA down.
+        this.sa.count('task-error');
+        if (this.sa.alive) this.sa.fail('protocol-error', `internal error: ${(err as Error).message}`);
+      }
+    };
+    const ms = this.sa.ctx.hooks?.authHookTimeoutMs ?? DEFAULT_AUTH_HOOK_TIMEOUT_MS;
+    this.suspended = { messageId: response.messageId, token, timer: this.sa.ctx.clock.setTimer(ms, () => finish(true)) };
+    this.sa.count('request-pending');
+    task.pending!.then(
+      () => finish(false),
+      () => finish(false),
+    );
+  }
+
+  private respond(task: Task, response: Message, isInit: boolean): void {
     const status = this.guard(() => task.build(response));
     this.passive = undefined;
     let bytes: Uint8Array;
@@ -285,6 +341,8 @@ export class TaskManager {
 
   /** Cancels everything (the SA is going away). */
   abort(): void {
+    this.suspended?.timer.cancel();
+    this.suspended = undefined;
     this.initiating.timer?.cancel();
     this.initiating.packet = undefined;
     const tasks = [...(this.active ? [this.active] : []), ...this.queued];

@@ -15,7 +15,9 @@ export type TaskStatus =
   /** (initiator) another request of the same task must be sent (INVALID_KE_PAYLOAD, COOKIE retry). */
   | 'need-more'
   /** The task failed; it already did what the failure means to the SA (e.g. took it down). */
-  | 'failed';
+  | 'failed'
+  /** (responder) process() waits for something asynchronous: build() once `pending` settles. */
+  | 'pending';
 
 export type TaskType = 'ike-init' | 'ike-auth' | 'child-create' | 'child-rekey' | 'child-delete' | 'ike-rekey' | 'ike-delete' | 'ike-dpd' | 'informational';
 
@@ -32,4 +34,8 @@ export interface Task {
   onTimeout?(): void;
   /** Called when the SA dies with this task still queued or active. */
   abandon?(): void;
+  /** (responder) Set with status 'pending': the response is built once it settles. */
+  readonly pending?: Promise<void> | undefined;
+  /** (responder) The pending work did not settle in time; build() then answers with an error. */
+  onPendingTimeout?(): void;
 }

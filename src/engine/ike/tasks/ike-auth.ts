@@ -1,12 +1,17 @@
 /**
- * IKE_AUTH with a pre-shared key and the first child SA (RFC 7296 section 1.2):
+ * IKE_AUTH with a pre-shared key or a certificate, and the first child SA (RFC 7296 section 1.2):
  *
- *   HDR, SK { IDi, [N(INITIAL_CONTACT)], [IDr,] AUTH, SAi2, TSi, TSr }  -->
- *                                         <--  HDR, SK { IDr, AUTH, SAr2, TSi, TSr }
+ *   HDR, SK { IDi, [N(INITIAL_CONTACT)], [CERT+], [CERTREQ], [IDr,] AUTH, SAi2, TSi, TSr }  -->
+ *                                         <--  HDR, SK { IDr, [CERT+], AUTH, SAr2, TSi, TSr }
  *
+ * AUTH is the PSK MAC (method 2) or a signature (method 14, RFC 7427; see sig-auth.ts).
  * A responder that cannot verify AUTH answers SK { N(AUTHENTICATION_FAILED) } and forgets
  * the SA (section 2.21.2). A child that cannot be created (NO_PROPOSAL_CHOSEN,
  * TS_UNACCEPTABLE) does not stop the IKE SA (section 1.2).
+ *
+ * The responder may wait for the engine's hooks (auth-hooks.ts): process() then answers
+ * 'pending' with `pending` set, and the task manager builds the response once it settles
+ * (or after onPendingTimeout()).
  */
 import { AuthMethod, ExchangeType, NotifyType, PayloadType, notifyTypeName } from '../constants.js';
 import type { IdPayload, Message } from '../codec/types.js';
@@ -18,6 +23,8 @@ import { acceptEspChoice, chooseEsp, espProposals } from '../proposal.js';
 import type { Task, TaskStatus } from '../task.js';
 import { narrowTs, tsFromWire, tsSubset, tsToWire, type TrafficSelector } from '../traffic-selector.js';
 import { authEquals, pskAuth } from './util.js';
+import { chain, type AuthDecision } from '../auth-hooks.js';
+import { certPayloads, certReqPayload, signatureAuthPayload, verifySignatureAuth } from './sig-auth.js';
 
 export interface IkeAuthOptions {
   /** Send N(INITIAL_CONTACT): this is our only SA with the peer (section 2.4). */
@@ -32,6 +39,9 @@ export class IkeAuthTask implements Task {
   private authError = false;
   private childError: number | undefined;
   private chosenProposal: import('../codec/types.js').Proposal | undefined;
+  /** Set while the responder waits for a hook; the task manager waits for it. */
+  pending: Promise<void> | undefined;
+  private timedOut = false;
 
   constructor(
     private readonly sa: IkeSa,
@@ -52,6 +62,16 @@ export class IkeAuthTask implements Task {
     return { type: kind, idType, data };
   }
 
+  /** Our AUTH: the PSK MAC or a signature over our side's signed octets. */
+  private authPayload(cfg: PeerConfig, id: IdPayload): import('../codec/types.js').AuthPayload {
+    const sa = this.sa;
+    if (cfg.auth.method === 'cert') return signatureAuthPayload(sa, cfg.auth.credential!, id);
+    const data = sa.initiator
+      ? pskAuth(sa.prf!, cfg.auth.psk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, id)
+      : pskAuth(sa.prf!, cfg.auth.psk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, id);
+    return { type: PayloadType.AUTH, method: AuthMethod.SHARED_KEY_MIC, data };
+  }
+
   // ---- initiator -------------------------------------------------------------
 
   private buildI(m: Message): TaskStatus {
@@ -60,12 +80,13 @@ export class IkeAuthTask implements Task {
     const idi = this.idPayload(PayloadType.IDi, cfg);
     m.payloads.push(idi);
     if (this.options.initialContact) addNotify(m, NotifyType.INITIAL_CONTACT);
+    if (cfg.auth.method === 'cert') m.payloads.push(...certPayloads(cfg.auth.credential!));
+    m.payloads.push(...certReqPayload(cfg));
     if (cfg.remoteId) {
       const { idType, data } = identityPayload(cfg.remoteId);
       m.payloads.push({ type: PayloadType.IDr, idType, data });
     }
-    const auth = pskAuth(sa.prf!, cfg.auth.psk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi);
-    m.payloads.push({ type: PayloadType.AUTH, method: AuthMethod.SHARED_KEY_MIC, data: auth });
+    m.payloads.push(this.authPayload(cfg, idi));
     this.child ??= sa.newChild();
     this.child.initiatedByUs = true;
     this.child.localTs = cfg.localTs;
@@ -95,11 +116,22 @@ export class IkeAuthTask implements Task {
       return 'failed';
     }
     const identity = identityFromPayload(idr.idType, idr.data);
-    const expected = pskAuth(sa.prf!, cfg.auth.remotePsk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, idr);
     const idOk = !cfg.remoteId || (identity !== undefined && identityEquals(identity, cfg.remoteId));
-    if (auth.method !== AuthMethod.SHARED_KEY_MIC || !authEquals(auth.data, expected) || !idOk) {
-      sa.count('auth-failed');
-      const detail = !idOk ? `responder identity ${identity ? identityToString(identity) : '?'} is not the configured one` : 'responder AUTH does not verify with our pre-shared key';
+    let authDetail: string | undefined;
+    let counter = 'auth-failed';
+    if (cfg.auth.remoteMethod === 'cert') {
+      const v = verifySignatureAuth(sa, m, cfg, idr, identity, auth);
+      if (!v.ok) {
+        authDetail = `responder certificate authentication failed: ${v.reason}`;
+        counter = v.counter;
+      }
+    } else {
+      const expected = pskAuth(sa.prf!, cfg.auth.remotePsk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, idr);
+      if (auth.method !== AuthMethod.SHARED_KEY_MIC || !authEquals(auth.data, expected)) authDetail = 'responder AUTH does not verify with our pre-shared key';
+    }
+    if (authDetail !== undefined || !idOk) {
+      sa.count(counter);
+      const detail = !idOk ? `responder identity ${identity ? identityToString(identity) : '?'} is not the configured one` : authDetail!;
       sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'local', detail });
       this.dropChild();
       // Tell the responder, which considers the SA established (section 2.21.2).
@@ -153,34 +185,94 @@ export class IkeAuthTask implements Task {
   // ---- responder -------------------------------------------------------------
 
   private processR(m: Message): TaskStatus {
+    let r: TaskStatus | Promise<TaskStatus>;
+    try {
+      r = this.respondR(m);
+    } catch (e) {
+      return this.refuse('auth-error', `IKE_AUTH processing failed: ${(e as Error).message}`);
+    }
+    if (!(r instanceof Promise)) return r;
+    this.pending = r.then(
+      () => undefined,
+      (e: unknown) => {
+        if (!this.timedOut) this.refuse('auth-hook-error', `IKE_AUTH hook failed: ${(e as Error)?.message ?? String(e)}`);
+      },
+    );
+    return 'pending';
+  }
+
+  /** The task manager gave up waiting for a hook: the answer is AUTHENTICATION_FAILED. */
+  onPendingTimeout(): void {
+    this.timedOut = true;
+    this.refuse('auth-hook-timeout', 'no answer from the responder hook in time (site lookup or authorisation)');
+  }
+
+  private refuse(counter: string, detail: string): TaskStatus {
+    const sa = this.sa;
+    this.authError = true;
+    sa.count(counter);
+    sa.lastError = detail;
+    sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'local', detail });
+    return 'failed';
+  }
+
+  /** Responder: find the config, verify AUTH, ask `authorize`, negotiate the child. Promise when a hook is async. */
+  private respondR(m: Message): TaskStatus | Promise<TaskStatus> {
     const sa = this.sa;
     const idi = first(m, PayloadType.IDi);
     const auth = first(m, PayloadType.AUTH);
-    if (!idi || !auth || auth.method !== AuthMethod.SHARED_KEY_MIC) {
+    if (!idi || !auth) {
       this.authError = true;
-      sa.count(auth && auth.method !== AuthMethod.SHARED_KEY_MIC ? 'auth-method-unsupported' : 'auth-malformed');
+      sa.count('auth-malformed');
       return 'failed';
     }
     const identity = identityFromPayload(idi.idType, idi.data);
+    const who = identity ? identityToString(identity) : 'unknown identity';
     // Only configs whose IKE proposals allow what IKE_SA_INIT negotiated.
     const suite = sa.suite!;
-    const candidates = sa.ctx.candidateConfigs(identity, sa.remote).filter((c) =>
-      c.ikeProposals.some((p) => p.prf.includes(suite.prf) && p.dh.includes(suite.dh) && p.encr.some((e) => e.id === suite.encr.id && (e.keyBits ?? 0) === (suite.encr.keyBits ?? 0))),
-    );
-    const config = candidates.find((c) => authEquals(auth.data, pskAuth(sa.prf!, c.auth.remotePsk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi)));
-    if (!config) {
-      this.authError = true;
-      sa.count(candidates.length === 0 ? 'no-peer-config' : 'auth-failed');
-      const who = identity ? identityToString(identity) : 'unknown identity';
-      sa.lastError = candidates.length === 0 ? `no peer configured for ${who}` : `AUTH of ${who} does not verify`;
-      sa.ctx.events.emit('auth-failed', { ...sa.ref, side: 'local', detail: sa.lastError });
-      return 'failed';
-    }
-    sa.config = config;
-    sa.remoteIdentity = identity;
-    if (findNotify(m, NotifyType.INITIAL_CONTACT)) sa.ctx.onInitialContact(sa);
-    this.processChildR(m, config);
-    return 'success';
+    const fits = (c: PeerConfig) =>
+      c.ikeProposals.some((p) => p.prf.includes(suite.prf) && p.dh.includes(suite.dh) && p.encr.some((e) => e.id === suite.encr.id && (e.keyBits ?? 0) === (suite.encr.keyBits ?? 0)));
+    const configured = sa.ctx.candidateConfigs(identity, sa.remote).filter(fits);
+    const resolve = sa.ctx.hooks?.resolveResponderConfig;
+    const candidates: PeerConfig[] | Promise<PeerConfig[]> =
+      configured.length > 0 || !resolve ? configured : chain(resolve(identity, sa.remote), (c) => (c && fits(c) ? [c] : []));
+    return chain(candidates, (list) => {
+      if (this.timedOut || !sa.alive) return 'failed';
+      if (list.length === 0) return this.refuse('no-peer-config', `no peer configured for ${who}`);
+      let config: PeerConfig | undefined;
+      let failure = { counter: 'auth-failed', detail: `AUTH of ${who} does not verify` };
+      for (const c of list) {
+        if (c.auth.remoteMethod === 'cert') {
+          const v = verifySignatureAuth(sa, m, c, idi, identity, auth);
+          if (v.ok) config = c;
+          else failure = { counter: v.counter, detail: `certificate authentication of ${who} failed: ${v.reason}` };
+        } else if (auth.method !== AuthMethod.SHARED_KEY_MIC) {
+          failure = { counter: 'auth-method-unsupported', detail: `${who} used AUTH method ${auth.method}; peer ${c.name} expects a pre-shared key` };
+        } else if (authEquals(auth.data, pskAuth(sa.prf!, c.auth.remotePsk, sa.initRequest!, sa.nonceR!, sa.keys!.skPi, idi))) config = c;
+        if (config) break;
+      }
+      if (!config) return this.refuse(failure.counter, failure.detail);
+      const cfg = config;
+      sa.config = cfg;
+      sa.remoteIdentity = identity;
+      const authorize = sa.ctx.hooks?.authorize;
+      const decision: AuthDecision | Promise<AuthDecision> = authorize
+        ? authorize(sa, cfg, { identity, remoteTs: this.requestedRemoteTs(m, cfg), method: cfg.auth.remoteMethod })
+        : { ok: true };
+      return chain(decision, (d) => {
+        if (this.timedOut || !sa.alive) return 'failed';
+        if (!d.ok) return this.refuse('auth-refused', `${who} refused: ${d.reason}`);
+        if (findNotify(m, NotifyType.INITIAL_CONTACT)) sa.ctx.onInitialContact(sa);
+        this.processChildR(m, cfg);
+        return 'success';
+      });
+    });
+  }
+
+  /** The initiator's networks it asks the first child for, narrowed to the config. */
+  private requestedRemoteTs(m: Message, cfg: PeerConfig): TrafficSelector[] {
+    const ts = readTs(m);
+    return ts ? narrowTs(ts.tsi, cfg.remoteTs) : [];
   }
 
   private processChildR(m: Message, cfg: PeerConfig): void {
@@ -223,7 +315,8 @@ export class IkeAuthTask implements Task {
     const cfg = sa.config!;
     const idr = this.idPayload(PayloadType.IDr, cfg);
     m.payloads.push(idr);
-    m.payloads.push({ type: PayloadType.AUTH, method: AuthMethod.SHARED_KEY_MIC, data: pskAuth(sa.prf!, cfg.auth.psk, sa.initResponse!, sa.nonceI!, sa.keys!.skPr, idr) });
+    if (cfg.auth.method === 'cert') m.payloads.push(...certPayloads(cfg.auth.credential!));
+    m.payloads.push(this.authPayload(cfg, idr));
     establish(sa);
     if (this.child && this.chosenProposal) {
       m.payloads.push({ type: PayloadType.SA, proposals: [this.chosenProposal] });
