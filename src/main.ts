@@ -11,6 +11,8 @@ commands:
                     and the shell attached (node NAME switches nodes; nodes lists them)
   sites import|export|count
                     the site directory in bulk (meshgate sites --help)
+  pki ca|issue|show|verify
+                    the site CA and node certificates (meshgate pki --help)
 
 options:
   --config-dir DIR  the node's configuration directory
@@ -77,6 +79,14 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
     const dir = i >= 0 ? rest[i + 1] : undefined;
     if (i >= 0) rest.splice(i, 2);
     return runSitesCommand(rest, { configDir: resolve(dir ?? defaultConfigDir()) });
+  }
+  if (argv[0] === 'pki') {
+    const [{ runPkiCommand }, { resolve }, { defaultConfigDir }] = await Promise.all([import('./cli/pki-command.js'), import('node:path'), import('./access/config-dir.js')]);
+    const rest = argv.slice(1);
+    const i = rest.indexOf('--config-dir');
+    const dir = i >= 0 ? rest[i + 1] : undefined;
+    if (i >= 0) rest.splice(i, 2);
+    return runPkiCommand(rest, { configDir: resolve(dir ?? defaultConfigDir()), stdout: io.stdout, stderr: io.stderr });
   }
   let parsed;
   try {
