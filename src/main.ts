@@ -18,6 +18,8 @@ options:
   --config-dir DIR  the node's configuration directory
   --engine MODE     daemon: auto (TUN LAN ports when allowed, else in memory), tun,
                     memory, or off (shell and configuration only); default auto
+  --fast-path on|off daemon: the native packet fast path (default on where the addon
+                    is built and a TUN port is open; env MESHGATE_FAST_PATH)
   --branches N      lab: number of branches (default 3)
   --no-mesh         lab: plain hub and spoke, no mesh tunnels
   --no-traffic      lab: no generated traffic between the branches
@@ -96,6 +98,7 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
       options: {
         'config-dir': { type: 'string' },
         engine: { type: 'string' },
+        'fast-path': { type: 'string' },
         branches: { type: 'string' },
         'no-mesh': { type: 'boolean' },
         'no-traffic': { type: 'boolean' },
@@ -138,11 +141,13 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
     if (positionals.length > 1 || values.command !== undefined || values.file !== undefined)
       return usageError('daemon takes no commands');
     const { runDaemon } = await import('./access/daemon.js');
-    const { ENGINE_MODES } = await import('./access/node-engine.js');
+    const { ENGINE_MODES, FAST_PATH_MODES } = await import('./access/node-engine.js');
     const engine = values.engine ?? 'auto';
     if (!(ENGINE_MODES as readonly string[]).includes(engine)) return usageError(`--engine must be one of ${ENGINE_MODES.join(', ')}`);
+    const fastPath = values['fast-path'] ?? process.env['MESHGATE_FAST_PATH'] ?? 'on';
+    if (!(FAST_PATH_MODES as readonly string[]).includes(fastPath)) return usageError(`--fast-path must be one of ${FAST_PATH_MODES.join(', ')}`);
     try {
-      return await runDaemon({ configDir, stderr: io.stderr, engine: engine as 'auto' });
+      return await runDaemon({ configDir, stderr: io.stderr, engine: engine as 'auto', fastPath: fastPath as 'on' });
     } catch (err) {
       io.stderr.write(`meshgate daemon: ${(err as Error).message}\n`);
       return 1;

@@ -9,7 +9,7 @@ import { SOCKET_NAME } from './control-protocol.js';
 import { SshServer } from './ssh-server.js';
 import { localAdmin, openLocalNode } from './local-node.js';
 import type { TextStream } from '../ui/plain-renderer.js';
-import { startNodeEngine, type EngineMode, type NodeEngine } from './node-engine.js';
+import { startNodeEngine, type EngineMode, type FastPathMode, type NodeEngine } from './node-engine.js';
 
 export interface DaemonOptions {
   configDir: string;
@@ -22,6 +22,8 @@ export interface DaemonOptions {
    * interfaces; 'off' runs the shell and the configuration only.
    */
   engine?: EngineMode;
+  /** The native fast path: 'on' (default, where the addon and a TUN port are available) or 'off'. */
+  fastPath?: FastPathMode;
   /** Told once the control socket is up (tests, benchmarks). */
   onReady?: (info: { socketPath: string; ssh?: { address: string; port: number } }) => void;
 }
@@ -59,7 +61,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const mode = options.engine ?? 'auto';
   if (mode !== 'off') {
     try {
-      nodeEngine = await startNodeEngine(node.router, mode, say);
+      nodeEngine = await startNodeEngine(node.router, mode, say, { fastPath: options.fastPath ?? 'on' });
     } catch (err) {
       // Without its engine the node is still administrable: say why and go on.
       say(`engine not started: ${(err as Error).message}`);

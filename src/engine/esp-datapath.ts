@@ -35,6 +35,28 @@ interface OutboundEntry {
   remote: Endpoint;
   ranges: Range[];
   installedAt: number;
+  /** Installed in the native fast path too (it seals with the shared sequence counter). */
+  offloaded: boolean;
+}
+
+/**
+ * A native fast path that owns the SAs' per-packet state (src/engine/fastpath/): when set,
+ * every SA is installed there as well, packets of the JavaScript path are sealed by it (one
+ * sequence counter per SA), decrypted packets come back through receiveDecrypted(), and the
+ * SAs' traffic counters are read from it.
+ */
+export interface EspOffload {
+  /** Installs an SA; false when the fast path cannot take it (it then stays JavaScript-only). */
+  installSa(direction: SaDirection, s: ChildSaInstall, tunnel: string): boolean;
+  removeSa(direction: SaDirection, spi: number): void;
+  /** The outbound SA that carries the tunnel's offloaded flows (undefined: none). */
+  setTunnelSa(tunnel: string, spi: number | undefined): void;
+  /** Seals and sends an inner packet with an installed outbound SA. */
+  sealSend(spi: number, data: Uint8Array, offset: number, length: number): boolean;
+  /** Told after each packet the JavaScript path sent into a tunnel (flow offload decisions). */
+  sentToTunnel(tunnel: string, current: boolean, data: Uint8Array, offset: number, length: number): void;
+  /** Packets and inner bytes of an SA as the fast path counted them. */
+  usage(direction: SaDirection, spi: number): SaUsage | undefined;
 }
 
 interface InboundMeta {
@@ -79,6 +101,8 @@ export class EspDatapath implements SaInstaller, TunnelSender {
    * config that accepts many peers (mesh) names each of its SAs after the remote identity.
    */
   tunnelName: (s: ChildSaInstall) => string = (s) => s.peer;
+  /** The native fast path, when the node runs one (set before any SA is installed). */
+  offload: EspOffload | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -100,19 +124,23 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     const peer = this.tunnelName(s);
     this.inMeta.set(s.spi, { peer, ranges: s.remoteTs.map(toRange) });
     this.reindexInbound(peer);
+    this.offload?.installSa('in', s, peer);
   }
 
   installOutbound(s: ChildSaInstall): void {
     const sa = new OutboundSa({ spi: s.spi, aead: createAead(s.encrId, s.keyBits, s.keyMaterial) });
     const peer = this.tunnelName(s);
-    const entry: OutboundEntry = { sa, peer, remote: s.remote, ranges: s.remoteTs.map(toRange), installedAt: this.clock.now() };
+    const offloaded = this.offload?.installSa('out', s, peer) ?? false;
+    const entry: OutboundEntry = { sa, peer, remote: s.remote, ranges: s.remoteTs.map(toRange), installedAt: this.clock.now(), offloaded };
     const list = this.outbound.get(peer) ?? [];
     list.unshift(entry);
     this.outbound.set(peer, list);
     this.outBySpi.set(s.spi, entry);
+    this.offload?.setTunnelSa(peer, offloaded ? s.spi : undefined);
   }
 
   remove(spi: number, direction: SaDirection): void {
+    this.offload?.removeSa(direction, spi);
     if (direction === 'in') {
       this.table.remove(spi);
       const meta = this.inMeta.get(spi);
@@ -128,9 +156,13 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     const rest = list.filter((e) => e !== entry);
     if (rest.length) this.outbound.set(entry.peer, rest);
     else this.outbound.delete(entry.peer);
+    const current = rest[0];
+    if (this.offload && list[0] === entry) this.offload.setTunnelSa(entry.peer, current?.offloaded ? current.sa.spi : undefined);
   }
 
   usage(spi: number, direction: SaDirection): SaUsage | undefined {
+    const native = this.offload?.usage(direction, spi);
+    if (native) return native;
     const sa = direction === 'in' ? this.table.get(spi) : this.outBySpi.get(spi)?.sa;
     return sa ? { bytes: sa.bytes, packets: sa.packets } : undefined;
   }
@@ -149,6 +181,16 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     if (!entry) {
       this.counters.txNoSa++;
       return false;
+    }
+    if (entry.offloaded && this.offload) {
+      // The fast path seals (its sequence counter) and sends; its counters include the packet.
+      if (!this.offload.sealSend(entry.sa.spi, data, offset, length)) {
+        this.counters.txSendFailed++;
+        return false;
+      }
+      this.statsOf(entry.peer).lastActivity = this.clock.now();
+      this.offload.sentToTunnel(entry.peer, entry === this.outbound.get(entry.peer)?.[0], data, offset, length);
+      return true;
     }
     // A fresh buffer per datagram: the UDP socket may still hold it after send() returns.
     const out = Buffer.allocUnsafe(espPacketLength(length));
@@ -196,6 +238,68 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     st.packetsIn++;
     st.bytesIn += r.innerLength;
     this.sink.fromTunnel(meta.peer, datagram, r.innerOffset, r.innerLength);
+  }
+
+  /** The tunnel an inbound SA belongs to (fast path punts). */
+  inboundTunnel(spi: number): string | undefined {
+    return this.inMeta.get(spi)?.peer;
+  }
+
+  /**
+   * A packet the fast path decrypted and authenticated (replay window committed) but did not
+   * forward itself: on to the forwarder as if espOpen had opened it. Its counters come from
+   * the fast path (syncOffloadCounters).
+   */
+  receiveDecrypted(spi: number, data: Uint8Array, offset: number, length: number): void {
+    const meta = this.inMeta.get(spi);
+    if (!meta || !this.sink) {
+      this.counters.rxDropped++;
+      return;
+    }
+    this.statsOf(meta.peer).lastActivity = this.clock.now();
+    this.sink.fromTunnel(meta.peer, data, offset, length);
+  }
+
+  /**
+   * Takes the fast path's per-SA counters into the SAs (show ipsec), the tunnels' traffic
+   * (show mesh, idle teardown) and this datapath's counters. Call periodically.
+   */
+  syncOffloadCounters(): void {
+    const o = this.offload;
+    if (!o) return;
+    const now = this.clock.now();
+    for (const sa of this.table.values()) {
+      const u = o.usage('in', sa.spi);
+      if (!u || u.packets === sa.packets) continue;
+      const dp = u.packets - sa.packets;
+      const db = u.bytes - sa.bytes;
+      sa.packets = u.packets;
+      sa.bytes = u.bytes;
+      this.counters.rxPackets += dp;
+      this.counters.rxBytes += db;
+      const peer = this.inMeta.get(sa.spi)?.peer;
+      if (peer === undefined) continue;
+      const st = this.statsOf(peer);
+      st.packetsIn += dp;
+      st.bytesIn += db;
+      st.lastActivity = now;
+    }
+    for (const e of this.outBySpi.values()) {
+      if (!e.offloaded) continue;
+      const u = o.usage('out', e.sa.spi);
+      if (!u || u.packets === e.sa.packets) continue;
+      const dp = u.packets - e.sa.packets;
+      const db = u.bytes - e.sa.bytes;
+      e.sa.packets = u.packets;
+      e.sa.bytes = u.bytes;
+      e.sa.seq = u.packets;
+      this.counters.txPackets += dp;
+      this.counters.txBytes += db;
+      const st = this.statsOf(e.peer);
+      st.packetsOut += dp;
+      st.bytesOut += db;
+      st.lastActivity = now;
+    }
   }
 
   /** Clock time of the last packet sent or received for peer (idle teardown, DPD). */
