@@ -156,6 +156,8 @@ export class Engine {
       installer: this.datapath,
       ...(options.random ? { random: options.random } : {}),
       onEsp: (d, from) => this.datapath.receive(d, from),
+      // An identity no configured peer has may be a site of the directory (concentrator mode).
+      resolveResponderConfig: (identity, remote) => this.sites.resolveResponder(identity, remote),
     });
     this.licence = new LicenceCounter(this.cfg.licence, () => this.clock.now());
     this.spoke = new MeshSpokeController(this.spokePorts(), this.clock, this.identity(), this.cfg.mesh);

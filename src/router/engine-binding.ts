@@ -13,6 +13,7 @@ import { CommitRejectedError } from '../config/index.js';
 import { engineConfigFrom } from './engine-config.js';
 import { pingTool } from './ping-tool.js';
 import { bindSites } from './sites-binding.js';
+import { SITE_PEER_PREFIX, SITE_RESPONDER_PEER } from '../engine/sites/concentrator.js';
 import type { Router } from './router.js';
 
 export function dur(ms: number | undefined): string {
@@ -65,7 +66,8 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
   const vpnRows = (): Cell[][] => {
     const snap = engine.ike.snapshot();
     return snap.peers
-      .filter((p) => !p.peer.startsWith('mesh'))
+      // Static tunnels only: mesh tunnels are in `show mesh`, site tunnels in `show sites`.
+      .filter((p) => !p.peer.startsWith('mesh') && !p.peer.startsWith(SITE_PEER_PREFIX) && p.peer !== SITE_RESPONDER_PEER)
       .map((p) => [
         p.peer,
         p.state.toUpperCase(),
@@ -232,7 +234,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
       () => {
         const snap = engine.ike.snapshot();
         const children = (peer: string) => snap.ikeSas.filter((s) => s.peer === peer).reduce((n, s) => n + s.children.filter((c) => c.state === 'installed').length, 0);
-        return { rows: snap.peers.map((p) => [p.peer, engine.config.peers.find((x) => x.name === p.peer)?.kind ?? 'mesh', p.state.toUpperCase(), p.remoteGateway, dur(p.uptimeMs), p.bytesIn, p.bytesOut, children(p.peer), p.lastError ?? '']) };
+        return { rows: snap.peers.filter((p) => p.peer !== SITE_RESPONDER_PEER).map((p) => [p.peer, engine.config.peers.find((x) => x.name === p.peer)?.kind ?? 'mesh', p.state.toUpperCase(), p.remoteGateway, dur(p.uptimeMs), p.bytesIn, p.bytesOut, children(p.peer), p.lastError ?? '']) };
       },
     ],
     ['vpn.ike-sas', () => ({ rows: engine.ike.snapshot().ikeSas.map((s) => [s.ikeId, s.peer, s.local, s.remote, s.initiator ? 'I' : 'R', s.state.toUpperCase(), s.proposal, dur(s.establishedForMs), dur(s.rekeyInMs)]) })],

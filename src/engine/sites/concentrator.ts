@@ -12,6 +12,7 @@
  * builds more tunnels than its model allows. Idle detection and LRU order use the ESP data
  * path's last-activity time per tunnel (no per-packet bookkeeping here).
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock, Timer } from '../clock.js';
 import type { Forwarder } from '../dataplane/forwarder.js';
 import type { RouteTable } from '../dataplane/route-table.js';
@@ -29,6 +30,13 @@ import type { Site } from './site.js';
 export const SITE_PEER_PREFIX = 'site_';
 /** The one directory of a node (the manager can hold several; the shell configures one). */
 export const SITE_DIRECTORY_ID = 'sites';
+/**
+ * A responder config that only lends the Base-Peer's IKE proposals to IKE_SA_INIT from a site
+ * that calls in (the IKE engine answers IKE_SA_INIT from its responder configs). Its remote
+ * identity is random and its key unknown to anyone, so it never authenticates a peer: in
+ * IKE_AUTH the site's own config comes from resolveResponder.
+ */
+export const SITE_RESPONDER_PEER = 'site-directory';
 
 export interface SiteDirectoryEngineSettings {
   /** Networks routed to the directory ('10.0.0.0/8'); a base route each. */
@@ -95,8 +103,34 @@ export class SiteConcentrator implements SiteTrigger {
       return;
     }
     this.syncBaseRoutes();
+    this.syncResponderTemplate();
     this.manager?.enforceCapacity();
   }
+
+  private syncResponderTemplate(): void {
+    const ike = this.p.ike;
+    const s = this.settings;
+    if (!this.manager || !s) {
+      ike.removePeer(SITE_RESPONDER_PEER);
+      return;
+    }
+    const input = {
+      ...s.template,
+      name: SITE_RESPONDER_PEER,
+      role: 'responder' as const,
+      remoteGateways: [],
+      remoteId: { type: 'key-id' as const, value: `0x${Buffer.from(randomBytes(16)).toString('hex')}` },
+      psk: randomBytes(32),
+      remoteTs: ['0.0.0.0/32'],
+    };
+    const old = ike.peerConfig(SITE_RESPONDER_PEER);
+    if (old && this.templateApplied === s.template) return;
+    this.templateApplied = s.template;
+    if (old) ike.replacePeer(input);
+    else ike.addPeer(input);
+  }
+
+  private templateApplied: SitePeerTemplate | undefined;
 
   /** Connects the opened directory (the caller opened it and closes it after detach()). */
   attach(backend: SiteDirectoryBackend): void {
@@ -125,6 +159,7 @@ export class SiteConcentrator implements SiteTrigger {
     this.manager.addDirectory(SITE_DIRECTORY_ID, backend);
     this.installedBase = [];
     this.syncBaseRoutes();
+    this.syncResponderTemplate();
     this.p.log('info', `site directory attached (${backend.kind}), base routes ${this.installedBase.join(' ') || 'none'}`);
   }
 
@@ -150,6 +185,8 @@ export class SiteConcentrator implements SiteTrigger {
     this.manager.close();
     this.manager = undefined;
     this.installedBase = [];
+    this.templateApplied = undefined;
+    this.p.ike.removePeer(SITE_RESPONDER_PEER);
     this.sweepTimer?.cancel();
     this.sweepTimer = undefined;
     // removeDirectory called removed() for every route; anything left is a half-built responder.
@@ -181,7 +218,7 @@ export class SiteConcentrator implements SiteTrigger {
     const s = this.settings;
     if (!s) return 0;
     const vpn = this.p.licence.usage('vpn');
-    const byStatic = vpn.used - this.sitePeers.size;
+    const byStatic = vpn.used - (this.sitePeers.size - this.pendingResponder.size);
     return Math.max(0, Math.min(s.maxDynamicRoutes, vpn.cap - byStatic));
   }
 
@@ -242,12 +279,14 @@ export class SiteConcentrator implements SiteTrigger {
     this.dropPeer(name);
   }
 
-  private dropPeer(name: string): void {
+  private dropPeer(name: string, holdsLicence = true): void {
     if (!this.sitePeers.has(name)) return;
+    // A responder still pending never took a licence.
+    const licensed = holdsLicence && !this.pendingResponder.has(name);
     this.sitePeers.delete(name);
     this.responderPeers.delete(name);
     this.pendingResponder.delete(name);
-    this.p.licence.release('vpn', name);
+    if (licensed) this.p.licence.release('vpn', name);
     this.p.ike.removePeer(name);
   }
 
@@ -310,8 +349,10 @@ export class SiteConcentrator implements SiteTrigger {
     const name = sitePeerName(site.name);
     const existing = this.p.ike.peerConfig(name);
     if (existing && this.sitePeers.has(name)) return existing;
-    if (!this.p.licence.acquire('vpn', name)) {
-      this.p.log('warn', `site ${site.name}: IKE refused, no VPN licence free (${this.p.licence.usage('vpn').cap})`);
+    // The licence is taken when the tunnel is up (responderChildUp): a failed AUTH holds none.
+    const vpn = this.p.licence.usage('vpn');
+    if (vpn.used >= vpn.cap) {
+      this.p.log('warn', `site ${site.name}: IKE refused, no VPN licence free (${vpn.cap})`);
       return undefined;
     }
     try {
@@ -320,9 +361,12 @@ export class SiteConcentrator implements SiteTrigger {
       this.sitePeers.set(name, site.name);
       this.responderPeers.add(name);
       this.pendingResponder.set(name, site);
+      // An attempt that never brings a child SA up (wrong key, gone) leaves no peer behind.
+      this.p.clock.setTimer(RESPONDER_PENDING_MS, () => {
+        if (this.pendingResponder.get(name) === site) this.dropPeer(name, false);
+      });
       return config;
     } catch (e) {
-      this.p.licence.release('vpn', name);
       this.p.log('warn', `site ${site.name}: ${(e as Error).message}`);
       return undefined;
     }
@@ -334,6 +378,11 @@ export class SiteConcentrator implements SiteTrigger {
     const m = this.manager;
     if (!site || !m) return false;
     this.pendingResponder.delete(peer);
+    if (!this.p.licence.acquire('vpn', peer)) {
+      this.p.log('warn', `site ${site.name}: no VPN licence free (${this.p.licence.usage('vpn').cap}), tunnel removed`);
+      this.dropPeer(peer, false);
+      return false;
+    }
     const route = m.responderUp(SITE_DIRECTORY_ID, site, saId);
     if (!route) {
       this.p.log('warn', `site ${site.name}: no dynamic route slot free, tunnel removed`);
@@ -410,6 +459,8 @@ export class SiteConcentrator implements SiteTrigger {
 }
 
 const SWEEP_MS = 5_000;
+/** A responder site peer whose child SA is not up after this is removed again. */
+const RESPONDER_PENDING_MS = 30_000;
 
 export function sitePeerName(site: string): string {
   return (SITE_PEER_PREFIX + site).slice(0, 64);

@@ -151,3 +151,47 @@ test('refresh: a row changed in the database takes the connected site down; the 
     await lab.stop();
   }
 });
+
+test('responder: a site that calls in is looked up by its IKE identity; a wrong key or an unknown site gets nothing', async () => {
+  const lab = new Lab();
+  try {
+    await lab.start(3);
+    const hub = lab.hub.engine;
+    const callIn = (k: number, psk: string, localId = `site${k}.lab`) => {
+      const cfg = { ...lab.site(k).engine.config, peers: [{ kind: 'static' as const, name: 'concentrator', role: 'initiator' as const, remoteGateways: ['198.51.100.1:4500'], localId, remoteId: 'hub.lab', psk, localTs: [`10.64.${k}.0/24`], remoteTs: ['10.0.0.0/24'] }] };
+      lab.site(k).engine.apply(cfg);
+    };
+    callIn(1, 'site-psk-1-0123456789');
+    assert.ok(await until(lab.clock, () => hub.routes.lookup(Uint8Array.of(10, 64, 1, 5))?.target.kind === 'sa', 5000), 'the site route is installed by the responder');
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 1, 5))?.source, 'site');
+    assert.ok(await until(lab.clock, () => lab.site(1).engine.datapath.hasTunnel('concentrator'), 1000), 'and the site has it');
+    let st = hub.sites.status()!;
+    assert.equal(st.counters.identityLookups, 1);
+    assert.equal(st.counters.identityHits, 1);
+    assert.equal(st.counters.lookups, 0, 'no network lookup was needed');
+    assert.equal(hub.licence.usage('vpn').used, 1);
+    let report: { received: number } | undefined;
+    void lab.site(1).lan.ping('10.64.1.5', '10.0.0.5', { count: 3, intervalMs: 100 }).then((r) => (report = r));
+    assert.ok(await until(lab.clock, () => report !== undefined, 5000));
+    assert.equal(report!.received, 3, 'traffic from the site and back over its dynamic route');
+
+    // Site 2 calls in with a key the directory does not have: refused, no licence taken.
+    callIn(2, 'not-the-directory-key-000');
+    await advance(lab.clock, 3000, 50);
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 2, 5))?.target.kind, 'site-directory');
+    assert.equal(hub.licence.usage('vpn').used, 1);
+    // Site 2 gives up (its own retries would call in again and be refused again).
+    lab.site(2).engine.apply({ ...lab.site(2).engine.config, peers: [] });
+    await advance(lab.clock, 31_000, 500);
+    assert.equal(hub.ike.peerConfig('site_site2'), undefined, 'the pending responder peer was removed again');
+    // An identity that is in no row: nothing at all.
+    callIn(0, 'site-psk-0-0123456789', 'stranger.lab');
+    await advance(lab.clock, 3000, 50);
+    st = hub.sites.status()!;
+    assert.ok(st.counters.identityMisses >= 1, `identity misses ${st.counters.identityMisses}`);
+    assert.equal(hub.sites.status()!.up, 1);
+    assert.equal(hub.licence.usage('vpn').used, 1);
+  } finally {
+    await lab.stop();
+  }
+});
