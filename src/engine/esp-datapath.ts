@@ -49,6 +49,8 @@ export interface EspOffload {
   /** Installs an SA; false when the fast path cannot take it (it then stays JavaScript-only). */
   installSa(direction: SaDirection, s: ChildSaInstall, tunnel: string): boolean;
   removeSa(direction: SaDirection, spi: number): void;
+  /** The peer's endpoint of an outbound SA changed (NAT rebinding). */
+  setPeer(spi: number, remote: Endpoint): void;
   /** The outbound SA that carries the tunnel's offloaded flows (undefined: none). */
   setTunnelSa(tunnel: string, spi: number | undefined): void;
   /** Seals and sends an inner packet with an installed outbound SA. */
@@ -158,6 +160,14 @@ export class EspDatapath implements SaInstaller, TunnelSender {
     else this.outbound.delete(entry.peer);
     const current = rest[0];
     if (this.offload && list[0] === entry) this.offload.setTunnelSa(entry.peer, current?.offloaded ? current.sa.spi : undefined);
+  }
+
+  /** SaInstaller: the peer moved (NAT rebinding): outbound ESP of `spi` goes to `remote` now. */
+  updateRemote(spi: number, remote: Endpoint): void {
+    const entry = this.outBySpi.get(spi);
+    if (!entry) return;
+    entry.remote = remote;
+    if (entry.offloaded) this.offload?.setPeer(spi, remote);
   }
 
   usage(spi: number, direction: SaDirection): SaUsage | undefined {

@@ -431,6 +431,7 @@ class FastPath : public Napi::ObjectWrap<FastPath> {
                            InstanceMethod<&FastPath::AddSa>("addSa"),
                            InstanceMethod<&FastPath::RemoveSa>("removeSa"),
                            InstanceMethod<&FastPath::SetTunnel>("setTunnel"),
+                           InstanceMethod<&FastPath::SetPeer>("setPeer"),
                            InstanceMethod<&FastPath::Offload>("offload"),
                            InstanceMethod<&FastPath::RemoveFlow>("removeFlow"),
                            InstanceMethod<&FastPath::ClearFlows>("clearFlows"),
@@ -618,6 +619,23 @@ class FastPath : public Napi::ObjectWrap<FastPath> {
       m.erase(it);
     }
     return info.Env().Undefined();
+  }
+
+  // setPeer(spi, address, port): where an outbound SA's packets go (NAT rebinding). False
+  // when the SA is unknown or the address unusable.
+  Napi::Value SetPeer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t spi = info[0].As<Napi::Number>().Uint32Value();
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (!ToSockaddr(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int32Value(), &ss, &len))
+      return Napi::Boolean::New(env, false);
+    std::unique_lock<std::shared_mutex> g(mu_);
+    auto it = out_.find(spi);
+    if (it == out_.end()) return Napi::Boolean::New(env, false);
+    it->second->peer = ss;
+    it->second->peerLen = len;
+    return Napi::Boolean::New(env, true);
   }
 
   // setTunnel(tunnel, outboundSpi): the SA that carries the tunnel's offloaded flows (0: none).

@@ -421,6 +421,10 @@ export class FastPath implements EspOffload {
     this.native.removeSa(direction === 'in', spi);
   }
 
+  setPeer(spi: number, remote: Endpoint): void {
+    if (!this.stopped) this.native.setPeer(spi, remote.address, remote.port);
+  }
+
   setTunnelSa(tunnel: string, spi: number | undefined): void {
     if (this.stopped) return;
     this.native.setTunnel(this.tunnelId(tunnel), spi ?? 0);

@@ -73,6 +73,7 @@ export interface NativeFastPath {
   addSa(inbound: boolean, spi: number, suite: number, keyMaterial: Uint8Array, tunnel: number, peerAddress: string, peerPort: number, windowSize?: number): void;
   removeSa(inbound: boolean, spi: number): void;
   setTunnel(tunnel: number, outboundSpi: number): void;
+  setPeer(spi: number, address: string, port: number): boolean;
   offload(ingress: number, data: Uint8Array, offset: number, length: number, action: number, tunnel: number, mtu: number): number;
   removeFlow(id: number): void;
   clearFlows(): number;
