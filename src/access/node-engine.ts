@@ -9,6 +9,7 @@
  * kernel routes the remote networks of the configured peers into it; the node's own LAN
  * prefix keeps its connected route on the real interface.
  */
+import { lookup } from 'node:dns/promises';
 import { RealClock } from '../engine/clock.js';
 import { openLanPort, type LanPort } from '../engine/dataplane/lan-port.js';
 import { TunLanPort } from '../engine/dataplane/tun-lan-port.js';
@@ -113,7 +114,9 @@ export async function startNodeEngine(
       router.log('interfaces', line);
     }
   }
-  const engine = new Engine({ clock: new RealClock(), transport, lanPorts });
+  // Site gateways given by host name (site directory rows) are resolved through the system's resolver.
+  const resolveHost = async (host: string) => (await lookup(host)).address;
+  const engine = new Engine({ clock: new RealClock(), transport, lanPorts, resolveHost });
   if (ikeTransport) engine.ike.attachIkeTransport(ikeTransport);
   fastPath?.start(engine);
   const binding = bindEngine(router, engine);
