@@ -87,13 +87,11 @@ for (const role of ['initiator', 'responder'] as const) {
 }
 
 // charon's reauthentication (swanctl --reauth, or reauth_time in its config) is break-before-make:
-// it deletes the IKE SA, then initiates a new one to meshgate. A meshgate peer with Role
-// initiator does not answer an IKE_SA_INIT (no responder config: the message is dropped) and
-// only reconnects on its own timer (30 s +/- 10 s, shown as WAITING), so the tunnel is down for
-// that long while charon retransmits into the void and gives up. With Role auto it works.
-const REAUTH_TODO = 'meshgate with Role initiator ignores the peer-initiated IKE SA of a reauthentication and is down until its reconnect timer';
+// it deletes the IKE SA, then initiates a new one to meshgate. meshgate answers that IKE_SA_INIT
+// in every role, Role initiator included (its gateway's address and identity match), so the
+// tunnel is back at once; meshgate's own reconnect timer (5 s after a peer's DELETE) is cancelled.
 for (const role of ['initiator', 'auto', 'responder'] as const) {
-  test(`reauthentication by charon (swanctl --rekey --ike --reauth), meshgate ${role}: one new IKE SA, traffic flows`, { timeout: 60_000, ...(role === 'initiator' ? { todo: REAUTH_TODO } : {}) }, (t) =>
+  test(`reauthentication by charon (swanctl --rekey --ike --reauth), meshgate ${role}: one new IKE SA, traffic flows`, { timeout: 60_000 }, (t) =>
     withInterop(t, { role, suite: CHACHA }, async ({ lab, topo, charon, mg }) => {
       const first = await agreedSas(mg, charon);
       let out = '';
@@ -111,6 +109,9 @@ for (const role of ['initiator', 'auto', 'responder'] as const) {
         }
       }, 15_000, 300);
       assert.ok(ok, 'a new IKE SA (charon built it from scratch) that both sides agree on');
+      const ike = (await mg.ikeSas()).filter((r) => r['Peer'] === 'charon');
+      assert.equal(ike.length, 1, JSON.stringify(ike));
+      assert.equal(ike[0]!['Role'], 'R', 'meshgate answered charon\'s new IKE SA');
       assert.ok(await pings(lab, topo.hostNs, BEHIND_CHARON), 'traffic after the reauthentication');
       assert.equal(pingCount(lab, topo.ssNs, topo.hostAddr, 3, BEHIND_CHARON), 3);
     }),

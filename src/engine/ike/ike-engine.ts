@@ -59,6 +59,8 @@ export interface IkeEngineOptions extends ResponderHookOptions {
   halfOpenTimeoutMs?: number;
   /** Delay of the first attempt on the next gateway after a failover. Default 1 s. */
   failoverDelayMs?: number;
+  /** Reconnect delay of an initiator after the peer deleted its working tunnel. Default 5 s. */
+  peerDeleteReconnectMs?: number;
   /**
    * Answers meshgate's private notifies (INFORMATIONAL requests from a meshgate peer): the
    * returned payloads go into the response. The 'private-notify' event fires as well.
@@ -152,6 +154,8 @@ export interface IkeEngineSnapshot {
 const NO_RECONNECT: ReadonlySet<DownReason> = new Set<DownReason>(['peer-removed', 'engine-stopped', 'rekeyed', 'idle', 'replaced-by-initial-contact', 'duplicate', 'deleted-locally']);
 const PEER_UNREACHABLE: ReadonlySet<DownReason> = new Set<DownReason>(['timeout', 'dpd-timeout']);
 const COOKIE_VERSION = 1;
+/** Reconnect delay after the peer deleted a tunnel that was up (it gets the first chance to rebuild it). */
+export const PEER_DELETE_RECONNECT_MS = 5_000;
 
 /** The IKE port without NAT traversal (RFC 7296 section 2): no non-ESP marker there. */
 const IKE_PORT = 500;
@@ -440,18 +444,30 @@ export class IkeEngine {
     return c.role !== 'responder' && c.remoteGateways.length > 0;
   }
 
-  private responderConfigs(): PeerConfig[] {
-    return [...this.peers.values()].filter((p) => p.config.role !== 'initiator').map((p) => p.config);
+  /**
+   * The configs that may answer an IKE_SA_INIT. With `remote`, an initiator-only peer counts
+   * too when the request comes from one of its gateways: a peer that rebuilds the tunnel
+   * itself (charon's break-before-make reauthentication, a peer that restarted) is answered
+   * at once instead of waiting for this end's reconnect timer. The identity must still match
+   * at IKE_AUTH (candidateConfigs).
+   */
+  private responderConfigs(remote?: Endpoint): PeerConfig[] {
+    const out: PeerConfig[] = [];
+    for (const p of this.peers.values()) {
+      if (p.config.role !== 'initiator') out.push(p.config);
+      else if (remote && p.config.remoteGateways.some((g) => g.address === remote.address)) out.push(p.config);
+    }
+    return out;
   }
 
   private responderIkeProposals(remote: Endpoint): IkeProposalSpec[] {
-    const all = this.responderConfigs();
+    const all = this.responderConfigs(remote);
     const matching = all.filter((c) => c.remoteGateways.some((g) => g.address === remote.address));
     return (matching.length > 0 ? matching : all).flatMap((c) => c.ikeProposals);
   }
 
   private candidateConfigs(id: Identity | undefined, remote: Endpoint): PeerConfig[] {
-    const all = this.responderConfigs();
+    const all = this.responderConfigs(remote);
     const exact = id ? all.filter((c) => c.remoteId && identityEquals(c.remoteId, id)) : [];
     const any = all.filter((c) => !c.remoteId);
     const byAddress = (a: PeerConfig, b: PeerConfig) =>
@@ -541,6 +557,11 @@ export class IkeEngine {
       this.count('failover');
       // A fresh gateway is tried at once; only a full round of failures backs off.
       delay = peer.gatewayIndex === 0 ? this.backoff(peer) : this.options.failoverDelayMs ?? 1000;
+    } else if (reason === 'deleted-by-peer' && peer.failures === 1) {
+      // The peer deleted a working tunnel: it may be rebuilding it itself (break-before-make
+      // reauthentication), which is answered meanwhile; if it does not, we do, soon.
+      delay = Math.min(this.backoff(peer), this.options.peerDeleteReconnectMs ?? PEER_DELETE_RECONNECT_MS);
+      this.count('reconnect-after-peer-delete');
     } else {
       delay = this.backoff(peer);
     }
@@ -724,7 +745,7 @@ export class IkeEngine {
     }
     const rules = this.initRulesOk(m);
     if (!rules) return;
-    if (this.responderConfigs().length === 0) {
+    if (this.responderConfigs(from).length === 0) {
       this.count('drop-no-responder-config');
       return;
     }
