@@ -514,12 +514,12 @@ export class FastPath implements EspOffload {
   drops(): [string, number][] {
     const s = this.nativeStats();
     return [
-      ['replay', s.dropReplay],
-      ['auth-failed', s.dropAuthFailed],
-      ['malformed', s.dropMalformed],
-      ['dummy-packet', s.dropDummy],
-      ['sequence-exhausted', s.dropSeqExhausted],
-      ['too-long', s.dropTooLong],
+      ['esp-replay', s.dropReplay],
+      ['esp-auth-failed', s.dropAuthFailed],
+      ['esp-malformed', s.dropMalformed],
+      ['esp-dummy-packet', s.dropDummy],
+      ['esp-sequence-exhausted', s.dropSeqExhausted],
+      ['udp-too-long', s.dropTooLong],
       ['punt-overflow', s.puntOverflow],
       ['udp-send-failed', s.udpTxErrors],
       ['tun-write-failed', s.tunTxErrors],
