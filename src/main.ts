@@ -71,6 +71,8 @@ async function openSession(
 
 /** Runs the CLI with argv (without node and script); resolves to the process exit code. */
 export async function run(argv: string[], io: Io = process): Promise<number> {
+  // `meshgate --config-dir DIR sites|pki ...`: the global option may come first, as for the other commands.
+  if (argv[0] === '--config-dir' && (argv[2] === 'sites' || argv[2] === 'pki')) argv = [...argv.slice(2), '--config-dir', argv[1]!];
   // `meshgate sites ...` has its own options.
   if (argv[0] === 'sites') {
     const { runSitesCommand } = await import('./cli/sites-command.js');

@@ -17,7 +17,8 @@ import { Engine } from '../engine/engine.js';
 import { FastPath } from '../engine/fastpath/fast-path.js';
 import type { Transport } from '../engine/net/types.js';
 import { UdpTransport } from '../engine/net/udp-transport.js';
-import { interfaceSettings, peerSettings } from '../config/index.js';
+import { interfaceSettings, peerSettings, siteDirectorySettings, staticRoutes } from '../config/index.js';
+import { SITE_DIRECTORY_NEXT_HOP } from '../router/engine-config.js';
 import { bindEngine, type EngineBinding } from '../router/engine-binding.js';
 import type { Router } from '../router/index.js';
 
@@ -65,7 +66,7 @@ export async function startNodeEngine(
   const remote = remoteNetworks(router);
   let fastPath: FastPath | undefined;
   let fastPathNote: string;
-  if ((options.fastPath ?? 'on') === 'off') fastPathNote = 'off (--fast-path off): every packet takes the JavaScript path';
+  if ((options.fastPath ?? 'on') === 'off') fastPathNote = 'off (switched off: --fast-path off or MESHGATE_FAST_PATH=off): every packet takes the JavaScript path';
   else if (mode === 'memory') fastPathNote = 'off (in-memory LAN ports): every packet takes the JavaScript path';
   else {
     const opened = FastPath.open({ address: bindAddress, port });
@@ -169,11 +170,20 @@ function hostAddress(cidr: string): string {
 }
 
 /** The networks behind the configured peers (what the kernel routes into the TUN). */
+/** What the kernel routes into the TUN: the peers' remote networks, static routes via a peer, site base routes. */
 function remoteNetworks(router: Router): string[] {
+  const c = router.running();
   const nets = new Set<string>();
-  for (const p of peerSettings(router.running())) {
+  const peers = peerSettings(c);
+  for (const p of peers) {
     if (!p.active) continue;
     for (const n of p.routing?.remoteNetworks ?? []) if (n !== '0.0.0.0/0' && n !== '::/0') nets.add(n);
+  }
+  const names = new Set(peers.filter((p) => p.active).map((p) => p.name.toLowerCase()));
+  for (const r of staticRoutes(c)) {
+    if (!r.active || !r.prefix || r.prefix === '0.0.0.0/0' || r.prefix === '::/0') continue;
+    const via = r.via.toLowerCase();
+    if (names.has(via) || (via === SITE_DIRECTORY_NEXT_HOP.toLowerCase() && siteDirectorySettings(c).operating)) nets.add(r.prefix);
   }
   return [...nets];
 }

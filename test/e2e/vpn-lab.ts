@@ -31,6 +31,12 @@ export interface VpnLabOptions extends LabScriptOptions {
   hubExtra?: string[];
   /** Command lines appended to every spoke's script (after its commit: applied one by one). */
   spokeExtra?: string[];
+  /** Command lines appended to one spoke's script (by its number, 1-based), after spokeExtra. */
+  spokeExtraFor?: Record<number, string[]>;
+  /** The hub's whole script instead of the lab's hub script (e.g. a concentrator). */
+  hubScript?: string[];
+  /** A host namespace behind the hub too (10.0.0.5/24 on the hub's LAN 10.0.0.0/24). */
+  hubHost?: boolean;
 }
 
 export class VpnLab {
@@ -39,6 +45,8 @@ export class VpnLab {
   readonly spokes: VpnNode[] = [];
   readonly hosts: { ns: string; address: string }[] = [];
   readonly wan: string;
+  /** The host behind the hub (hubHost option). */
+  readonly hubHost: { ns: string; address: string } | undefined;
 
   constructor(readonly o: VpnLabOptions) {
     ensureBuilt();
@@ -48,6 +56,12 @@ export class VpnLab {
     lab.exec(this.wan, 'ip', ['link', 'set', 'br0', 'up']);
     this.hub = { name: 'hub', ns: lab.ns('hub'), dir: join(lab.dir, 'hub') };
     this.attachWan(this.hub.ns, 'w-hub', hubWanAddress());
+    if (o.hubHost) {
+      const host = lab.ns('h0');
+      lab.link(this.hub.ns, 'lan0', '10.0.0.1/24', host, 'eth0', '10.0.0.5/24');
+      lab.exec(host, 'ip', ['route', 'add', 'default', 'via', '10.0.0.1']);
+      this.hubHost = { ns: host, address: '10.0.0.5' };
+    }
     for (let i = 1; i <= o.branches; i++) {
       const s: VpnNode = { name: `branch${i}`, ns: lab.ns(`s${i}`), dir: join(lab.dir, `branch${i}`) };
       this.attachWan(s.ns, `w-s${i}`, branchWanAddress(i));
@@ -74,9 +88,10 @@ export class VpnLab {
 
   /** Writes each node's configuration with `meshgate --config-dir DIR -f script` (no daemon yet). */
   async configure(): Promise<void> {
-    const scripts: [VpnNode, string[]][] = [[this.hub, hubScript(this.o)], ...this.spokes.map((s, i) => [s, branchScript(i + 1, this.o)] as [VpnNode, string[]])];
+    const scripts: [VpnNode, string[]][] = [[this.hub, this.o.hubScript ?? hubScript(this.o)], ...this.spokes.map((s, i) => [s, branchScript(i + 1, this.o)] as [VpnNode, string[]])];
     for (const [node, lines] of scripts) {
-      const extra = (node === this.hub ? this.o.hubExtra : this.o.spokeExtra) ?? [];
+      const i = this.spokes.indexOf(node) + 1;
+      const extra = node === this.hub ? (this.o.hubExtra ?? []) : [...(this.o.spokeExtra ?? []), ...(this.o.spokeExtraFor?.[i] ?? [])];
       const file = join(node.dir, 'setup.lcs');
       writeFileSync(file, [...lines, ...extra].join('\n') + '\n');
       const r = await runBin(['--config-dir', node.dir, '-f', file], { timeoutMs: 30_000 });
