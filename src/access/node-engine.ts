@@ -169,7 +169,6 @@ function hostAddress(cidr: string): string {
   return `${addr}/${addr.includes(':') ? 128 : 32}`;
 }
 
-/** The networks behind the configured peers (what the kernel routes into the TUN). */
 /** What the kernel routes into the TUN: the peers' remote networks, static routes via a peer, site base routes. */
 function remoteNetworks(router: Router): string[] {
   const c = router.running();
