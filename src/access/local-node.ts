@@ -55,8 +55,8 @@ export async function openLocalNode(configDir: string): Promise<LocalNode> {
         const u = router.user(name);
         return u ? toSshUser(u) : undefined;
       },
-      checkPassword: (name, password) => {
-        const u = router.checkPassword(name, password);
+      checkPassword: async (name, password) => {
+        const u = await router.checkPasswordAsync(name, password);
         return u ? toSshUser(u) : undefined;
       },
       log: (topic, text) => router.log(topic, text),

@@ -46,7 +46,8 @@ export interface SshAuthority {
   settings(): SshSettings;
   user(name: string): SshUser | undefined;
   /** The user when name/password is a valid active login, else undefined. */
-  checkPassword(name: string, password: string): SshUser | undefined;
+  /** May answer later: password hashing runs off the event loop. */
+  checkPassword(name: string, password: string): SshUser | undefined | Promise<SshUser | undefined>;
   log(topic: string, text: string): void;
   openSession(user: { name: string; access: Access }): ShellSession;
 }
@@ -209,10 +210,15 @@ export class SshServer {
       const u = this.authority.user(ctx.username);
       switch (ctx.method) {
         case 'password': {
-          const ok = this.authority.checkPassword(ctx.username, ctx.password);
-          if (!ok) return failed(ctx, u ? 'wrong password' : 'unknown user');
-          user = ok;
-          return ctx.accept();
+          void Promise.resolve(this.authority.checkPassword(ctx.username, ctx.password)).then(
+            (ok) => {
+              if (!ok) return failed(ctx, u ? 'wrong password' : 'unknown user');
+              user = ok;
+              ctx.accept();
+            },
+            () => failed(ctx, 'password check failed'),
+          );
+          return;
         }
         case 'publickey': {
           if (!u || !u.active) {

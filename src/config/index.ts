@@ -6,5 +6,5 @@ export * from './edit.js';
 export * from './diff.js';
 export * from './store.js';
 export * from './script.js';
-export { hashPassword, verifyPassword, maskSecret, isPasswordHash, SECRET_MASK } from './secrets.js';
+export { hashPassword, verifyPassword, verifyPasswordAsync, maskSecret, isPasswordHash, SECRET_MASK } from './secrets.js';
 export * from './typed.js';

@@ -12,6 +12,7 @@ interface SodiumPwhash {
   crypto_pwhash_MEMLIMIT_INTERACTIVE: number;
   crypto_pwhash_str(out: Buffer, password: Buffer, opslimit: number, memlimit: number): void;
   crypto_pwhash_str_verify(hash: Buffer, password: Buffer): boolean;
+  crypto_pwhash_str_verify_async(hash: Buffer, password: Buffer): Promise<boolean>;
 }
 const sodium = createRequire(import.meta.url)('sodium-native') as SodiumPwhash;
 
@@ -44,6 +45,22 @@ export function verifyPassword(hash: string, password: string): boolean {
   const h = Buffer.alloc(sodium.crypto_pwhash_STRBYTES);
   h.write(hash, 'ascii');
   return sodium.crypto_pwhash_str_verify(h, Buffer.from(password, 'utf8'));
+}
+
+/**
+ * verifyPassword on libuv's thread pool: Argon2id takes ~100 ms of CPU, which must not stall
+ * the daemon's event loop (packets, other sessions) while an SSH client tries a password.
+ */
+export async function verifyPasswordAsync(hash: string, password: string): Promise<boolean> {
+  if (!isPasswordHash(hash) || password === '') return false;
+  const h = Buffer.alloc(sodium.crypto_pwhash_STRBYTES);
+  h.write(hash, 'ascii');
+  try {
+    return (await sodium.crypto_pwhash_str_verify_async(h, Buffer.from(password, 'utf8'))) === true;
+  } catch {
+    // libsodium reports a mismatch as an error status.
+    return false;
+  }
 }
 
 /** A secret as listings show it: `*` when set, empty when not. */

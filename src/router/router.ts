@@ -18,7 +18,7 @@ import {
   diffConfigs,
   getSchema,
   maskSecret,
-  verifyPassword,
+  verifyPassword, verifyPasswordAsync,
   type CommitResult,
   type ConfigChangeSet,
   type ConfigData,
@@ -268,6 +268,14 @@ export class Router {
     const row = rows.find((r) => (r['Name'] ?? '').toLowerCase() === name.toLowerCase());
     if (!row || row['Active'] !== 'yes' || !row['Password']) return undefined;
     return verifyPassword(row['Password'], password) ? this.user(name) : undefined;
+  }
+
+  /** checkPassword off the event loop (the SSH server uses this: Argon2id is slow on purpose). */
+  async checkPasswordAsync(name: string, password: string): Promise<UserInfo | undefined> {
+    const rows = this.store.running().tables['/Setup/Config/Users'] ?? [];
+    const row = rows.find((r) => (r['Name'] ?? '').toLowerCase() === name.toLowerCase());
+    if (!row || row['Active'] !== 'yes' || !row['Password']) return undefined;
+    return (await verifyPasswordAsync(row['Password'], password)) ? this.user(name) : undefined;
   }
 
   // ---- registries ----------------------------------------------------------------------------

@@ -109,6 +109,16 @@ test('users: password check against the crypto_pwhash hash, inactive users refus
     assert.equal(router.checkPassword('root', 'Correct horse'), undefined);
     assert.equal(router.checkPassword('off', 'pw'), undefined);
     assert.equal(router.checkPassword('nobody', 'x'), undefined);
+    // The same answers off the event loop (what the SSH server uses); the loop keeps turning meanwhile.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    assert.equal((await router.checkPasswordAsync('root', 'correct horse'))?.access, 'admin');
+    clearInterval(timer);
+    assert.equal(await router.checkPasswordAsync('root', 'Correct horse'), undefined);
+    assert.equal(await router.checkPasswordAsync('root', ''), undefined);
+    assert.equal(await router.checkPasswordAsync('off', 'pw'), undefined);
+    assert.equal(await router.checkPasswordAsync('nobody', 'x'), undefined);
+    assert.ok(ticks >= 1, 'timers ran while Argon2id was verifying');
     assert.deepEqual(router.user('ROOT'), { name: 'Root', active: true, access: 'admin', authorizedKeys: [], hasPassword: true });
     assert.match(router.running().tables['/Setup/Config/Users']![0]!['Password']!, /^\$argon2id\$/);
   } finally {
