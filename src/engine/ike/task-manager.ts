@@ -136,7 +136,7 @@ export class TaskManager {
 
   private armRetransmit(): void {
     const cfg = this.sa.config?.retransmit ?? DEFAULT_RETRANSMIT;
-    const delay = cfg.timeoutMs * cfg.base ** this.initiating.retransmits;
+    const delay = this.active?.retransmitIntervalMs ?? cfg.timeoutMs * cfg.base ** this.initiating.retransmits;
     this.initiating.timer?.cancel();
     this.initiating.timer = this.sa.ctx.clock.setTimer(delay, () => this.expiredRetransmit());
   }

@@ -30,6 +30,8 @@ export interface Task {
   process(message: Message): TaskStatus;
   /** Retransmissions allowed before giving up; the peer config's when absent. */
   readonly maxRetransmits?: number;
+  /** A fixed wait between retransmissions (DPD); the peer config's exponential backoff when absent. */
+  readonly retransmitIntervalMs?: number;
   /** Called when the exchange timed out (the task manager then takes the SA down). */
   onTimeout?(): void;
   /** Called when the SA dies with this task still queued or active. */

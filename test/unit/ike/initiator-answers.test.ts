@@ -46,8 +46,10 @@ test('initiator role: the peer reauthenticates break-before-make (DELETE, then a
   assert.equal(peerState(h, 'i').retryInMs, undefined, 'the reconnect timer is cancelled');
   assert.equal([...fresh.children.values()].filter((c) => c.state === 'installed').length, 1, 'the child came up with it');
   // Nothing more happens: no second SA from meshgate's timer.
-  h.clock.advance(60_000);
-  h.settle();
+  for (let k = 0; k < 60; k++) {
+    h.clock.advance(1_000);
+    h.settle();
+  }
   assert.equal(h.i.engine.allSas().length, 1);
   assert.equal(h.r.engine.allSas().length, 1);
   assert.equal(h.i.engine.counters['duplicate-sa'], undefined);

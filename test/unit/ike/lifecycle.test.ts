@@ -182,12 +182,13 @@ test('DPD: a silent peer is declared dead after the retries', () => {
   assert.equal(sent.exchangeType, 37);
   assert.deepEqual(sent.payloads, []);
   h.net.drop();
-  h.clock.advance(4_000); // retransmit 1
+  h.clock.advance(5_000); // retransmit 1 (DPD retransmits every 5 s)
   h.net.drop();
-  h.clock.advance(7_200); // retransmit 2
+  h.clock.advance(5_000); // retransmit 2
   h.net.drop();
+  h.clock.advance(4_999);
   assert.equal(sa.state, 'established');
-  h.clock.advance(12_960); // timeout
+  h.clock.advance(1); // timeout: 10 s + (2 + 1) x 5 s after the last packet from the peer
   assert.equal(sa.state, 'destroyed');
   assert.equal(h.i.events['ike-down']?.[0]?.reason, 'dpd-timeout');
   assert.equal(h.i.events['retransmit']?.length, 2);
