@@ -97,11 +97,17 @@ const auth = menu('Auth', 'Authentication profiles', [
       column('Remote-ID-Type', 'Type of the peer identity', t.enum(...ID_TYPES), 'FQDN'),
       column('Remote-ID', 'Identity the peer must present (empty = any)', t.string(254, 'identity'), ''),
       column('Remote-Password', 'Pre-shared key the peer authenticates with', t.secret(128, 'plain'), ''),
-      column('Local-Certificate', 'Certificate file name in the config directory', t.string(64, 'identity'), ''),
+      column('Local-Certificate', 'Own certificate file (PEM, relative to the config directory) for RSA/ECDSA/EdDSA; its key is the same name ending in .key (empty = Certificates/Own-Certificate)', t.string(128, 'identity'), ''),
       column('Remote-Cert-ID-Check', 'The peer identity must match its certificate', t.yesNo(), 'yes'),
     ],
     defaultRows: [{ Name: 'DEFAULT' }],
   }),
+]);
+
+const certificates = menu('Certificates', 'Certificate files for RSA, ECDSA and EdDSA authentication (meshgate pki)', [
+  param('CA-Certificate', 'Site CA certificate (PEM) that peer certificates must chain to', t.string(128, 'identity', 1), 'pki/ca.crt'),
+  param('Own-Certificate', 'This node\'s certificate (PEM), naming its IKE identity in subjectAltName', t.string(128, 'identity', 1), 'pki/node.crt'),
+  param('Own-Key', 'Private key file of the own certificate (PEM, mode 0600; its content is never shown)', t.string(128, 'identity', 1), 'pki/node.key'),
 ]);
 
 const encryption = table('Encryption', 'Proposals for IKE and child SAs', {
@@ -198,7 +204,7 @@ const siteDirectory = menu('Site-Directory', 'Concentrator mode: site-specific s
 const vpn = menu('VPN', 'VPN settings', [
   param('Operating', 'The VPN module is on', t.yesNo(), 'yes'),
   param('Negotiation-Control', 'Parallel IKE_SA_INIT exchanges', t.enum('Normal', 'Medium', 'Fast'), 'Normal'),
-  menu('IKEv2', 'IKEv2 (RFC 7296)', [peers, auth, encryption, lifetimes, general, routing, mesh]),
+  menu('IKEv2', 'IKEv2 (RFC 7296)', [peers, auth, certificates, encryption, lifetimes, general, routing, mesh]),
   siteDirectory,
 ]);
 

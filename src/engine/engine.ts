@@ -21,7 +21,10 @@ import { NotifyType, PayloadType } from './ike/constants.js';
 import type { NotifyPayload } from './ike/codec/index.js';
 import { TypedEmitter, type IkeEventMap } from './ike/events.js';
 import { IkeEngine } from './ike/ike-engine.js';
-import type { PeerConfigInput } from './ike/peer-config.js';
+import type { PeerConfig, PeerConfigInput } from './ike/peer-config.js';
+import type { AuthDecision, AuthorizeInfo } from './ike/auth-hooks.js';
+import type { IkeSa } from './ike/ike-sa.js';
+import { tsToString } from './ike/traffic-selector.js';
 import { LicenceCounter, type LicenceProfile } from './mesh/licence.js';
 import { decodeMeshMessage, encodeMeshMessage, MeshStatus, stringifyMeshMessage, type MeshEndpoint, type MeshMessage } from './mesh/messages.js';
 import { MeshHubController } from './mesh/hub-controller.js';
@@ -54,6 +57,8 @@ export interface EngineStaticRoute {
 export interface MeshTemplate {
   localId: string;
   psk: string;
+  /** Certificate authentication of mesh tunnels (node certificates of the site CA); PSK when absent. */
+  auth?: Pick<PeerConfigInput, 'authMethod' | 'remoteAuthMethod' | 'credential' | 'trust' | 'remoteCertIdCheck'>;
   ikeProposals?: string[];
   espProposals?: string[];
   dpdIntervalMs?: number;
@@ -156,6 +161,8 @@ export class Engine {
       installer: this.datapath,
       ...(options.random ? { random: options.random } : {}),
       onEsp: (d, from) => this.datapath.receive(d, from),
+      // Incoming mesh tunnels are accepted or refused (licence, collision) inside IKE_AUTH.
+      authorize: (sa, config, info) => this.authorizeIncoming(sa, config, info),
       // An identity no configured peer has may be a site of the directory (concentrator mode).
       resolveResponderConfig: (identity, remote) => this.sites.resolveResponder(identity, remote),
     });
@@ -258,7 +265,8 @@ export class Engine {
       name: MESH_RESPONDER_PEER,
       role: 'responder',
       localId: t.localId,
-      psk: t.psk,
+      ...(t.psk ? { psk: t.psk } : {}),
+      ...t.auth,
       ...(t.ikeProposals ? { ikeProposals: t.ikeProposals } : {}),
       ...(t.espProposals ? { espProposals: t.espProposals } : {}),
       localTs: this.lanPrefixes,
@@ -390,7 +398,8 @@ export class Engine {
         const peerId = this.meshPeerId(tunnel);
         const sa = this.ike.sa(ev.ikeId);
         const endpoint = sa ? { address: sa.remote.address, port: sa.remote.port } : { address: '0.0.0.0', port: 0 };
-        const verdict = this.spoke.acceptIncoming(peerId, endpoint, remoteNets);
+        // Normally decided in IKE_AUTH already (authorizeIncoming); this covers children of an accepted SA.
+        const verdict = this.acceptedIncoming.has(ev.ikeId) ? ({ ok: true } as const) : this.spoke.acceptIncoming(peerId, endpoint, remoteNets);
         if (!verdict.ok) {
           this.log('warn', 'mesh', `refused the mesh tunnel from ${peerId}: ${verdict.reason}`);
           sa?.queueIkeDelete('deleted-locally');
@@ -536,7 +545,8 @@ export class Engine {
       remoteGateways: [spec.endpoint.address.includes(':') ? `[${spec.endpoint.address}]:${spec.endpoint.port}` : `${spec.endpoint.address}:${spec.endpoint.port}`],
       localId: t.localId,
       remoteId: spec.peerId,
-      psk: t.psk,
+      ...(t.psk ? { psk: t.psk } : {}),
+      ...t.auth,
       ...(t.ikeProposals ? { ikeProposals: t.ikeProposals } : {}),
       ...(t.espProposals ? { espProposals: t.espProposals } : {}),
       localTs: spec.localNetworks,
@@ -545,6 +555,26 @@ export class Engine {
     };
     if (this.ike.peerConfig(name)) this.ike.replacePeer(input);
     else this.ike.addPeer(input);
+  }
+
+  /**
+   * IKE_AUTH of an incoming tunnel (the IKE engine's authorize hook): an incoming mesh tunnel
+   * is accepted or refused (licence exhausted, collision, mesh off) before the response, so a
+   * refused one answers AUTHENTICATION_FAILED and never comes up. Other peers pass.
+   */
+  private authorizeIncoming(sa: IkeSa, config: PeerConfig, info: AuthorizeInfo): AuthDecision {
+    if (config.name !== MESH_RESPONDER_PEER) return { ok: true };
+    const who = info.identity?.value ?? `ike${sa.ikeId}`;
+    const peerId = this.meshPeerId(this.meshName(who));
+    const remoteNets = info.remoteTs.map((t) => tsToPrefix(tsToString(t))).filter(isString);
+    const verdict = this.spoke.acceptIncoming(peerId, { address: sa.remote.address, port: sa.remote.port }, remoteNets);
+    if (!verdict.ok) {
+      this.log('warn', 'mesh', `refused the mesh tunnel from ${peerId}: ${verdict.reason}`);
+      return { ok: false, reason: `mesh tunnel refused: ${verdict.reason}` };
+    }
+    this.acceptedIncoming.add(sa.ikeId);
+    this.responderTunnelName(sa.ikeId);
+    return { ok: true };
   }
 
   /** Deletes the mesh tunnel to peerId, whichever end built it (IKE DELETE tells the peer). */

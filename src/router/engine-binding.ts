@@ -39,17 +39,18 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
   const clock = engine.clock;
 
   // ---- configuration --------------------------------------------------------------------
-  const initial = engineConfigFrom(router.running());
+  const mapCtx = { configDir: router.configDir };
+  const initial = engineConfigFrom(router.running(), mapCtx);
   engine.apply(initial.config);
   for (const p of initial.problems) router.log('vpn', `configuration not applied: ${p}`);
   undo.push(
     router.onConfigChange({
       prepare(set) {
-        const mapped = engineConfigFrom(set.after);
+        const mapped = engineConfigFrom(set.after, mapCtx);
         if (mapped.problems.length) throw new CommitRejectedError(mapped.problems.join('; '));
       },
       apply(set) {
-        engine.apply(engineConfigFrom(set.after).config);
+        engine.apply(engineConfigFrom(set.after, mapCtx).config);
         sites.update(set.after);
       },
     }),

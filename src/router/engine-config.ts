@@ -16,7 +16,8 @@ import {
   type PeerSettings,
 } from '../config/index.js';
 import { emptyEngineConfig, type EngineConfig, type EnginePeer, type MeshTemplate } from '../engine/engine.js';
-import type { Identity } from '../engine/ike/peer-config.js';
+import type { Identity, PeerConfigInput } from '../engine/ike/peer-config.js';
+import { certificateFiles, type CertificateFiles } from './certificate-files.js';
 import type { SitePeerTemplate } from '../engine/sites/site-peer.js';
 
 const CIPHERS: Record<string, string | undefined> = {
@@ -33,6 +34,68 @@ const ID_TYPES: Record<string, Identity['type'] | undefined> = {
   IPv6: 'ipv6',
   'KEY-ID': 'key-id',
 };
+
+/** Where the engine config comes from besides the config tree: the certificate files. */
+export interface MapContext {
+  /** The config directory (relative certificate paths); without it, certificates cannot be used. */
+  configDir?: string;
+  /** Loads certificate files (tests substitute one; default: files in configDir, cached by mtime). */
+  files?: CertificateFiles;
+}
+
+/** Local-Auth / Remote-Auth values and the key type each signature method needs. */
+const AUTH_KEY_TYPES: Record<string, string | undefined> = { RSA: 'rsa', ECDSA: 'ec', EdDSA: 'ed25519' };
+const KEY_NAMES: Record<string, string> = { rsa: 'RSA', 'rsa-pss': 'RSA', ec: 'ECDSA', ed25519: 'EdDSA (Ed25519)', ed448: 'EdDSA (Ed448)' };
+
+type AuthInput = Pick<PeerConfigInput, 'psk' | 'remotePsk' | 'authMethod' | 'remoteAuthMethod' | 'credential' | 'trust' | 'remoteCertIdCheck'>;
+
+/**
+ * The authentication of an Auth profile: PSK, or a certificate (RSA, ECDSA, EdDSA) from the
+ * files of /Setup/VPN/IKEv2/Certificates or the profile's Local-Certificate.
+ */
+function authInput(c: Readonly<ConfigData>, a: PeerSettings['auth'], where: string, problems: string[], ctx: MapContext): AuthInput | undefined {
+  const local = a.localAuth === 'PSK' ? 'psk' : AUTH_KEY_TYPES[a.localAuth] ? 'cert' : undefined;
+  const remote = a.remoteAuth === 'PSK' ? 'psk' : AUTH_KEY_TYPES[a.remoteAuth] ? 'cert' : undefined;
+  if (!local || !remote) {
+    problems.push(`${where}: Local-Auth/Remote-Auth must be PSK, RSA, ECDSA or EdDSA (is ${a.localAuth}/${a.remoteAuth})`);
+    return undefined;
+  }
+  const out: AuthInput = { authMethod: local, remoteAuthMethod: remote, remoteCertIdCheck: a.remoteCertIdCheck };
+  if (local === 'psk' || remote === 'psk') {
+    if (!a.localPassword) {
+      problems.push(`${where}: Auth profile ${a.name} has no Local-Password (the pre-shared key)`);
+      return undefined;
+    }
+    out.psk = a.localPassword;
+    if (a.remotePassword) out.remotePsk = a.remotePassword;
+  }
+  if (local === 'psk' && remote === 'psk') return out;
+  const files = ctx.files ?? (ctx.configDir ? certificateFiles(ctx.configDir) : undefined);
+  if (!files) {
+    problems.push(`${where}: certificate authentication needs the config directory (certificate files)`);
+    return undefined;
+  }
+  const V = '/Setup/VPN/IKEv2/Certificates';
+  try {
+    if (local === 'cert') {
+      const certFile = a.localCertificate || c.values[`${V}/Own-Certificate`] || 'pki/node.crt';
+      const keyFile = a.localCertificate ? a.localCertificate.replace(/\.(crt|pem|cer)$/i, '') + '.key' : c.values[`${V}/Own-Key`] || 'pki/node.key';
+      const cred = files.credential(certFile, keyFile);
+      const type = cred.key.asymmetricKeyType ?? '?';
+      const want = AUTH_KEY_TYPES[a.localAuth]!;
+      if (type !== want && !(want === 'rsa' && type === 'rsa-pss')) {
+        problems.push(`${where}: Local-Auth ${a.localAuth}, but the key of ${certFile} is ${KEY_NAMES[type] ?? type} (set Local-Auth ${KEY_NAMES[type]?.split(' ')[0] ?? 'to match'})`);
+        return undefined;
+      }
+      out.credential = cred;
+    }
+    if (remote === 'cert') out.trust = files.trust(c.values[`${V}/CA-Certificate`] || 'pki/ca.crt');
+  } catch (e) {
+    problems.push(`${where}: ${(e as Error).message} (meshgate pki creates the site CA and node certificates)`);
+    return undefined;
+  }
+  return out;
+}
 
 export interface MappedConfig {
   config: EngineConfig;
@@ -62,16 +125,10 @@ function identity(type: string, value: string): Identity | string {
   return t ? { type: t, value } : value;
 }
 
-function peerInput(p: PeerSettings, lanNets: string[], problems: string[]): EnginePeer | undefined {
+function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], problems: string[], ctx: MapContext): EnginePeer | undefined {
   const where = `/Setup/VPN/IKEv2/Peers ${p.name}`;
-  if (p.auth.localAuth !== 'PSK' || p.auth.remoteAuth !== 'PSK') {
-    problems.push(`${where}: authentication ${p.auth.localAuth}/${p.auth.remoteAuth} is not supported yet (PSK only)`);
-    return undefined;
-  }
-  if (!p.auth.localPassword) {
-    problems.push(`${where}: Auth profile ${p.auth.name} has no Local-Password (the pre-shared key)`);
-    return undefined;
-  }
+  const auth = authInput(c, p.auth, `${where} (Auth ${p.auth.name})`, problems, ctx);
+  if (!auth) return undefined;
   const prop = proposals(p.encryption, `${where} (Encryption ${p.encryption.name})`, problems);
   if (!prop) return undefined;
   const gw = p.remoteGateway;
@@ -92,8 +149,7 @@ function peerInput(p: PeerSettings, lanNets: string[], problems: string[]): Engi
     remoteGateways: gateways,
     localId,
     ...(remoteId ? { remoteId } : {}),
-    psk: p.auth.localPassword,
-    ...(p.auth.remotePassword ? { remotePsk: p.auth.remotePassword } : {}),
+    ...auth,
     ikeProposals: [prop.ike],
     espProposals: [prop.esp],
     ikeLifetime: { rekeyMs: p.lifetimes.ikeSaSec * 1000 },
@@ -107,7 +163,7 @@ function peerInput(p: PeerSettings, lanNets: string[], problems: string[]): Engi
   };
 }
 
-export function engineConfigFrom(c: Readonly<ConfigData>): MappedConfig {
+export function engineConfigFrom(c: Readonly<ConfigData>, ctx: MapContext = {}): MappedConfig {
   const problems: string[] = [];
   const cfg = emptyEngineConfig(c.values['/Setup/Name'] || 'meshgate');
   const ifs = interfaceSettings(c);
@@ -123,7 +179,7 @@ export function engineConfigFrom(c: Readonly<ConfigData>): MappedConfig {
     if (!p.active) continue;
     // The Base-Peer row is a template for the directory's sites, not a tunnel of its own.
     if (p === basePeer) continue;
-    const input = peerInput(p, lanNets, problems);
+    const input = peerInput(c, p, lanNets, problems, ctx);
     if (input) cfg.peers.push(input);
   }
   const siteBaseRoutes: string[] = [];
@@ -161,11 +217,13 @@ export function engineConfigFrom(c: Readonly<ConfigData>): MappedConfig {
     if (!templatePeer) problems.push('/Setup/VPN/IKEv2/Mesh/VPN-Peer-Template: a spoke needs the peer row whose profiles mesh tunnels use');
     else {
       const prop = proposals(templatePeer.encryption, `mesh template ${templatePeer.name} (Encryption ${templatePeer.encryption.name})`, problems);
-      if (!templatePeer.auth.localPassword) problems.push(`mesh template ${templatePeer.name}: Auth profile ${templatePeer.auth.name} has no Local-Password`);
-      else if (prop) {
+      const auth = authInput(c, templatePeer.auth, `mesh template ${templatePeer.name} (Auth ${templatePeer.auth.name})`, problems, ctx);
+      if (auth && prop) {
+        const { psk, ...certAuth } = auth;
         const t: MeshTemplate = {
           localId: templatePeer.auth.localId || cfg.name,
-          psk: templatePeer.auth.localPassword,
+          psk: typeof psk === 'string' ? psk : '',
+          ...(auth.authMethod === 'cert' || auth.remoteAuthMethod === 'cert' ? { auth: certAuth } : {}),
           ikeProposals: [prop.ike],
           espProposals: [prop.esp],
           dpdIntervalMs: templatePeer.general.dpdInactTimerSec * 1000,

@@ -337,3 +337,41 @@ test('authentication failure of a mesh tunnel (template keys differ): hub path, 
     await lab.stop();
   }
 });
+
+test('a responder without mesh licences refuses the incoming mesh tunnel inside IKE_AUTH: it never comes up there', async () => {
+  const clock = new FakeClock();
+  const lab = new MemoryLab({ clock, branches: 2, mesh: true, licenceProfile: 'Branch-3' });
+  try {
+    up(clock, lab);
+    const b1 = lab.node('branch1');
+    const b2 = lab.node('branch2');
+    for (let i = 0; i < 6; i++) b1.engine.licence.acquire('mesh', `elsewhere${i}`);
+    const seen: string[] = [];
+    b1.engine.events.on('ike-state', (e) => {
+      if (e.peer === 'mesh-responder') seen.push(e.to);
+    });
+    let childUps = 0;
+    b1.engine.events.on('child-up', (e) => {
+      if (e.peer === 'mesh-responder') childUps++;
+    });
+    const failedAtB2: string[] = [];
+    b2.engine.events.on('auth-failed', (e) => failedAtB2.push(`${e.side}: ${e.detail}`));
+    const r = await run(clock, b1.lan.ping('10.1.0.5', '10.2.0.7', { count: 10, intervalMs: 100 }), 3000);
+    assert.equal(r.received, 10);
+    assert.ok(r.rtts.every((t) => t === 20), 'every packet through the hub');
+    // branch2 tried (it got the hub's offer for branch1's request) and was answered AUTHENTICATION_FAILED.
+    assert.ok(b1.engine.ike.counters['auth-refused']! >= 1, JSON.stringify(b1.engine.ike.counters));
+    assert.ok(failedAtB2.some((f) => f.startsWith('remote: ') && /AUTHENTICATION_FAILED/.test(f)), failedAtB2.join('\n'));
+    // At branch1 the incoming SA never reached 'established', no child was installed, no mesh tunnel exists.
+    assert.ok(seen.length > 0, 'branch1 saw incoming mesh SAs');
+    assert.ok(!seen.includes('established'), `states at branch1: ${seen.join(',')}`);
+    assert.equal(childUps, 0);
+    assert.equal(b1.engine.spoke.tunnels().length, 0);
+    assert.equal(b2.engine.spoke.tunnels().length, 0);
+    assert.equal(b1.engine.ike.allSas().filter((s) => s.config?.name === 'mesh-responder').length, 0);
+    assert.equal(b1.engine.licence.usage('mesh').used, 6, 'only the six held elsewhere');
+    assert.equal(b2.engine.licence.usage('mesh').used, 0, 'branch2 returned its licence');
+  } finally {
+    await lab.stop();
+  }
+});
