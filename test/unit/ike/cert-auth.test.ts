@@ -164,3 +164,17 @@ test('a signature by another key than the certificate\'s does not verify', async
   assert.match(h.r.events['auth-failed']![0]!.detail, /signature of CN=spoke1.example does not verify/);
   assert.equal(h.i.engine.sasOf('hub').length, 0);
 });
+
+test('garbage in the CERT payload: AUTHENTICATION_FAILED, counted, no exception on the receive path', async () => {
+  const { i, r } = await certConfigs();
+  i.credential = { ...i.credential!, der: Uint8Array.of(0x30, 0x82, 0xff, 0xff, 1, 2, 3) };
+  const h = new TwoParty();
+  h.r.engine.addPeer(r);
+  h.i.engine.addPeer(i);
+  h.settle();
+  assert.equal(h.r.engine.counters['auth-cert-untrusted'], 1);
+  assert.match(h.r.events['auth-failed']![0]!.detail, /peer certificate does not parse/);
+  assert.equal(h.r.engine.counters['drop-internal-error'], undefined);
+  assert.equal(h.r.engine.counters['task-error'], undefined);
+  assert.equal(h.i.engine.sasOf('hub').length, 0);
+});
