@@ -4,7 +4,7 @@
  *
  *   sudo node --import tsx bench/netns/run.ts [--peers "baseline strongswan openvpn tinc nebula"]
  *        [--no-peers] [--ciphers AES-GCM-256,CHACHA20-POLY1305] [--mesh-rounds 3]
- *        [--profile] [--json FILE]
+ *        [--profile] [--js-path] [--json FILE]
  *
  * Build first (`npx tsc -p tsconfig.build.json`): the daemons run bin/meshgate (dist/).
  * Needs the Debian packages iperf3 jq iproute2 iputils-ping, and for the peers
@@ -23,6 +23,9 @@
  *    it; also from A's engine being up), then the same figures as lib.sh's `measure`, plus
  *    64-byte packets per second (iperf3 UDP -l 36), measured also on the bare veth of the
  *    same namespaces before the daemons start.
+ *    The daemons run with the native fast path (the default; the row fails when a daemon says
+ *    it is off). With --js-path every cipher is measured a second time with
+ *    `--fast-path off` (the JavaScript packet path), in the same run.
  * 3. With --profile: one more pair (first cipher), both daemons under node --cpu-prof during
  *    an 8 s TCP transfer; the top functions by self time.
  * 4. Mesh: the hub + two spokes + hosts topology of test/e2e/vpn-lab.ts, fresh per round:
@@ -53,6 +56,7 @@ const { values: args } = parseArgs({
     ciphers: { type: 'string', default: 'AES-GCM-256,CHACHA20-POLY1305' },
     'mesh-rounds': { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
+    'js-path': { type: 'boolean', default: false },
     json: { type: 'string' },
     'peers-dir': { type: 'string', default: PEERS_DIR },
   },
@@ -103,14 +107,15 @@ function nodeScript(me: 'a' | 'b', cipher: string): string {
   ].join('\n');
 }
 
-async function startDaemon(lab: Lab, ns: string, dir: string, nodeArgs: string[]): Promise<Proc> {
-  const p = lab.spawn(ns, process.execPath, [...nodeArgs, BIN, 'daemon', '--config-dir', dir, '--engine', 'tun']);
+async function startDaemon(lab: Lab, ns: string, dir: string, nodeArgs: string[], fastPath: 'on' | 'off'): Promise<Proc> {
+  const p = lab.spawn(ns, process.execPath, [...nodeArgs, BIN, 'daemon', '--config-dir', dir, '--engine', 'tun', '--fast-path', fastPath]);
   const end = Date.now() + 20_000;
-  while (!/engine: IKE and ESP on UDP/.test(p.output())) {
+  while (!/fast path: (on|off)/.test(p.output())) {
     if (p.child.exitCode !== null || /engine not started/.test(p.output())) throw new Error(`daemon in ${ns}: ${p.output()}`);
     if (Date.now() > end) throw new Error(`daemon in ${ns} not ready: ${p.output()}`);
     await sleep(5);
   }
+  if (fastPath === 'on' && !/fast path: on/.test(p.output())) throw new Error(`daemon in ${ns} runs without the fast path: ${p.output()}`);
   return p;
 }
 
@@ -129,9 +134,10 @@ interface PairRun {
   profile?: string[];
 }
 
-async function meshgatePair(cipher: string, o: { profileDir?: string; withVeth?: boolean }): Promise<PairRun> {
+async function meshgatePair(cipher: string, o: { profileDir?: string; withVeth?: boolean; fastPath?: 'on' | 'off' }): Promise<PairRun> {
   const lab = new Lab();
-  const label = `meshgate (${cipher}${o.profileDir ? ', --cpu-prof' : ''})`;
+  const fastPath = o.fastPath ?? 'on';
+  const label = `meshgate (${cipher}, ${fastPath === 'on' ? 'fast path' : 'JavaScript path'}${o.profileDir ? ', --cpu-prof' : ''})`;
   try {
     const nsA = lab.ns('pa');
     const nsB = lab.ns('pb');
@@ -150,9 +156,9 @@ async function meshgatePair(cipher: string, o: { profileDir?: string; withVeth?:
       if (r.code !== 0) throw new Error(`configuring ${me}: ${r.stdout}${r.stderr}`);
     }
     const prof = (side: string) => (o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(o.profileDir, side)] : []);
-    const b = await startDaemon(lab, nsB, dirs.b, prof('b'));
+    const b = await startDaemon(lab, nsB, dirs.b, prof('b'), fastPath);
     const t0 = Date.now();
-    const a = await startDaemon(lab, nsA, dirs.a, prof('a'));
+    const a = await startDaemon(lab, nsA, dirs.a, prof('a'), fastPath);
     const tEngine = Date.now();
     if (!(await waitPing(lab, nsA, '10.99.0.2', 30_000))) throw new Error(`no ping through the tunnel; A: ${a.output()} B: ${b.output()}`);
     const tPing = Date.now();
@@ -160,7 +166,7 @@ async function meshgatePair(cipher: string, o: { profileDir?: string; withVeth?:
     const m = await measure({ lab, nsA, nsB, dst: '10.99.0.2', pids: [a.pid, b.pid], pps: !o.profileDir, tcpOnly: !!o.profileDir });
     out.result = {
       peer: label,
-      config: `meshgate daemon --engine tun, IKEv2 PSK, ESP ${cipher} in UDP/4500, TUN MTU 1400, Node ${process.version}`,
+      config: `meshgate daemon --engine tun --fast-path ${fastPath}, IKEv2 PSK, ESP ${cipher} in UDP/4500, TUN MTU 1400, Node ${process.version}`,
       setup_ms: tPing - t0,
       setup_engine_ms: tPing - tEngine,
       ...m,
@@ -266,14 +272,19 @@ async function main(): Promise<void> {
     const r = await meshgatePair(c, { withVeth: i === 0 });
     if (r.veth) veth = r.veth;
     results.push(r.result);
+    if (args['js-path']) {
+      log(`meshgate ${c}, JavaScript path`);
+      results.push((await meshgatePair(c, { fastPath: 'off' })).result);
+    }
   }
   if (veth) results.splice(results.findIndex((r) => r.peer.startsWith('meshgate')), 0, veth);
   let profile: string[] | undefined;
   if (args.profile) {
     const dir = mkdtempSync(join(tmpdir(), 'mg-bench-prof-'));
     try {
-      log(`meshgate ${ciphers[0]} under --cpu-prof`);
-      const r = await meshgatePair(ciphers[0]!, { profileDir: dir });
+      // node --cpu-prof sees JavaScript only: profile the JavaScript path
+      log(`meshgate ${ciphers[0]} under --cpu-prof (JavaScript path)`);
+      const r = await meshgatePair(ciphers[0]!, { profileDir: dir, fastPath: 'off' });
       results.push(r.result);
       profile = r.profile;
     } finally {
