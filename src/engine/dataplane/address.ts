@@ -85,7 +85,7 @@ export function makePrefix(address: Uint8Array, length: number): Prefix | undefi
   if (address.length !== 4 && address.length !== 16) return undefined;
   const family: IpFamily = address.length === 4 ? 4 : 6;
   if (!Number.isInteger(length) || length < 0 || length > familyBits(family)) return undefined;
-  return { family, length, bytes: maskInPlace(address.slice(), length) };
+  return { family, length, bytes: maskInPlace(new Uint8Array(address), length) };
 }
 
 /** Parses '10.1.0.0/16' or '2001:db8::/32'; a bare address is a host prefix. */

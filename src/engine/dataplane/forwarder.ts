@@ -194,7 +194,7 @@ export class Forwarder implements InboundSink {
       this.counters.toLocal++;
       if (isEchoRequest(p) && !p.isFragment) {
         // answer in a copy: the original buffer belongs to the port's batch
-        const reply = data.slice(off, off + pktLen);
+        const reply = new Uint8Array(data.subarray(off, off + pktLen));
         const q = new ParsedPacket();
         parsePacket(reply, 0, reply.length, q);
         echoReplyInPlace(reply, q);
@@ -203,7 +203,7 @@ export class Forwarder implements InboundSink {
         return undefined;
       }
       if (this.o.onLocal) {
-        this.o.onLocal(data.slice(off, off + pktLen));
+        this.o.onLocal(new Uint8Array(data.subarray(off, off + pktLen)));
         this.emit(ingress, data, p, route, { kind: 'local' });
         return undefined;
       }
@@ -214,7 +214,7 @@ export class Forwarder implements InboundSink {
       // A released packet that still meets the base route has lost its site: no second queue.
       const taken =
         ingress !== SITE_QUEUE_INGRESS &&
-        this.o.siteTrigger?.onSiteMiss(t.directoryId, data.slice(p.dstOffset, p.dstOffset + p.addressLength), data.subarray(off, off + pktLen)) === true;
+        this.o.siteTrigger?.onSiteMiss(t.directoryId, new Uint8Array(data.subarray(p.dstOffset, p.dstOffset + p.addressLength)), data.subarray(off, off + pktLen)) === true;
       if (!taken) return this.drop(ingress, p, 'site-pending', data, route);
       this.counters.siteQueued++;
       if (this.trace) this.trace({ ...this.describe(ingress, data, p, route), queued: true });

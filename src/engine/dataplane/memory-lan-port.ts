@@ -80,7 +80,7 @@ export class MemoryLanPort implements LanPort {
       this.counters.txDropped++;
       return false;
     }
-    const copy = packet.slice();
+    const copy = new Uint8Array(packet);
     this.sent.push(copy);
     if (this.sent.length > MEMORY_PORT_SENT_LIMIT) this.sent.shift();
     this.counters.txPackets++;

@@ -149,7 +149,7 @@ export class MemoryNetwork {
       this.counters.lost++;
       return true;
     }
-    const copy = payload.slice(); // the sender may reuse its buffer at once
+    const copy = new Uint8Array(payload); // the sender may reuse its buffer at once (Buffer#slice would not copy)
     const delay = link.latencyMs + (link.jitterMs > 0 ? this.random() * link.jitterMs : 0);
     this.clock.setTimer(delay, () => this.deliver(source, from.address, copy, to));
     return true;

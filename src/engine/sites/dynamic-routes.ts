@@ -914,7 +914,8 @@ export class DynamicRouteManager implements SiteTrigger {
     ) {
       return this.dropArriving('queue-full', directoryId, packet);
     }
-    holder.queue.push({ data: packet.slice(), queuedAt: this.clock.now() });
+    // A copy (new Uint8Array: Buffer#slice would be a view of the port's batch buffer).
+    holder.queue.push({ data: new Uint8Array(packet), queuedAt: this.clock.now() });
     holder.queueBytes += n;
     this.queuedTotalBytes += n;
     this.counters.queued++;

@@ -525,3 +525,21 @@ test('property: random operations keep slots within capacity, the LRU list consi
     { numRuns: 60 },
   );
 });
+
+test('packets held from a port\'s batch Buffer are copies: masking the destination and reusing the batch change nothing queued', async () => {
+  const h = await setup(3);
+  // A batch buffer as the TUN and the fast path hand it over: a Node Buffer, whose slice() is a view.
+  const batch = Buffer.alloc(64, 0xee);
+  const pkt = batch.subarray(4, 4 + 28);
+  pkt.set([0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 9, 9, 9, ...siteAddress(1)]);
+  const before = Buffer.from(pkt);
+  const r = h.m.resolve('hq', pkt.subarray(16, 20), pkt);
+  assert.equal(r.kind, 'queued');
+  assert.deepEqual(Buffer.from(pkt), before, 'the lookup did not mask the packet\'s own destination');
+  batch.fill(0); // the port reuses its batch buffer
+  await flush();
+  const route = h.m.tunnelUp('site-1', 'sa-1');
+  assert.ok(route);
+  assert.equal(h.released.length, 1);
+  assert.deepEqual(Buffer.from(h.released[0]!.packets[0]!.data), before, 'the queued packet survived the reuse');
+});
