@@ -143,11 +143,11 @@ const general = table('General', 'Dead peer detection, NAT traversal, retransmis
   maxRows: 1_000,
   columns: [
     profileKey(),
-    column('DPD-Inact-Timer', 'Dead peer detection after this many idle seconds (0 = off)', t.int(0, 3600, 's'), '30'),
+    column('DPD-Inact-Timer', 'Dead peer detection: a liveness check after this many seconds without a packet from the peer, retransmitted every 5 s Retries times; the peer is dead DPD-Inact-Timer + (Retries + 1) x 5 s after its last packet (30 s, 5: 60 s). 0 = off', t.int(0, 3600, 's'), '30'),
     column('NAT-T', 'UDP encapsulation of ESP', t.enum('auto', 'force', 'off'), 'auto'),
     column('MOBIKE', 'MOBIKE (RFC 4555)', t.yesNo(), 'no'),
     column('Fragmentation', 'IKEv2 fragmentation (RFC 7383)', t.yesNo(), 'yes'),
-    column('Retries', 'Retransmissions before giving up', t.int(0, 20), '5'),
+    column('Retries', 'Retransmissions before giving up: of an IKE exchange (backoff 4 s x 1.8^n) and of a DPD check (every 5 s, see DPD-Inact-Timer)', t.int(0, 20), '5'),
     column('Keepalive', 'NAT keepalive interval (0 = off)', t.int(0, 600, 's'), '20'),
   ],
   defaultRows: [{ Name: 'DEFAULT' }],

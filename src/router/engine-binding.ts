@@ -83,6 +83,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
         p.packetsIn,
         p.packetsOut,
         p.rekeys,
+        p.childRekeys,
         p.lastError ?? '-',
       ]);
   };
@@ -149,7 +150,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
     ];
   };
 
-  const VPN_COLS = ['Peer', 'State', 'Local-Gateway', 'Remote-Gateway', 'Local-Networks', 'Remote-Networks', 'Proposal', 'Uptime', 'Rx-Bytes', 'Tx-Bytes', 'Rx-Pkts', 'Tx-Pkts', 'Rekeys', 'Last-Error'];
+  const VPN_COLS = ['Peer', 'State', 'Local-Gateway', 'Remote-Gateway', 'Local-Networks', 'Remote-Networks', 'Proposal', 'Uptime', 'Rx-Bytes', 'Tx-Bytes', 'Rx-Pkts', 'Tx-Pkts', 'Rekeys', 'Child-Rekeys', 'Last-Error'];
   const IKE_COLS = ['ID', 'Peer', 'Local', 'Remote', 'Role', 'State', 'Proposal', 'Remote-ID', 'Established', 'Rekey-In', 'SPIi/SPIr'];
   const CHILD_COLS = ['ID', 'IKE-ID', 'Peer', 'State', 'SPI-In', 'SPI-Out', 'Proposal', 'Local-TS', 'Remote-TS', 'Bytes-In', 'Bytes-Out', 'Pkts-In', 'Pkts-Out', 'Rekey-In', 'Expires'];
   const MESH_COLS = ['Peer', 'Public-Address', 'Networks', 'Trigger', 'Initiator', 'State', 'Age', 'Idle', 'Packets', 'Bytes', 'Switchovers'];
@@ -159,7 +160,7 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
 
   // ---- show topics -----------------------------------------------------------------------
   const shows: [string, string, (args: readonly string[]) => OutputBlock[]][] = [
-    ['vpn', 'Static tunnels: state, gateways, networks, proposal, uptime, traffic, rekeys, last error', () => [table('VPN peers', VPN_COLS, vpnRows())]],
+    ['vpn', 'Static tunnels: state, gateways, networks, proposal, uptime, traffic since the tunnel came up (across rekeys), IKE and child rekeys, last error', () => [table('VPN peers', VPN_COLS, vpnRows())]],
     ['ike', 'IKE SAs with SPIs, roles, proposals and timers', () => [table('IKE SAs', IKE_COLS, ikeRows())]],
     ['ipsec', 'Child SAs (ESP) with SPIs, selectors, traffic and remaining lifetimes', () => [table('IPsec SAs', CHILD_COLS, childRows())]],
     [

@@ -156,7 +156,9 @@ function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], 
     childLifetime: { rekeyMs: p.lifetimes.childSaSec * 1000 },
     dpdIntervalMs: p.general.dpdInactTimerSec * 1000,
     natKeepaliveMs: p.general.keepaliveSec * 1000,
+    // Retries: retransmissions of any exchange, and of a DPD check (every 5 s: dead at DPD-Inact-Timer + (Retries + 1) x 5 s).
     retransmit: { tries: p.general.retries },
+    dpdRetries: p.general.retries,
     localTs,
     remoteTs,
     shortHoldMs: p.shortHoldSec * 1000,
@@ -272,7 +274,9 @@ function siteTemplate(p: PeerSettings, lanNets: string[], problems: string[]): S
     childLifetime: { rekeyMs: p.lifetimes.childSaSec * 1000 },
     dpdIntervalMs: p.general.dpdInactTimerSec * 1000,
     natKeepaliveMs: p.general.keepaliveSec * 1000,
+    // Retries: retransmissions of any exchange, and of a DPD check (every 5 s: dead at DPD-Inact-Timer + (Retries + 1) x 5 s).
     retransmit: { tries: p.general.retries },
+    dpdRetries: p.general.retries,
     localTs,
   };
 }

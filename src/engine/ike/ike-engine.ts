@@ -120,6 +120,7 @@ export interface IkeSaStatus {
   rekeyInMs: number;
   expireInMs: number;
   rekeys: number;
+  childRekeys: number;
   lastError: string | undefined;
   messageIds: { initiating: number; responding: number };
   children: ChildSaStatus[];
@@ -139,7 +140,10 @@ export interface PeerStatus {
   bytesOut: number;
   packetsIn: number;
   packetsOut: number;
+  /** IKE SA rekeys since the tunnel came up. */
   rekeys: number;
+  /** Child SA rekeys since the tunnel came up (the traffic counters run on across them). */
+  childRekeys: number;
   lastError: string | undefined;
   retryInMs: number | undefined;
   ikeId: number | undefined;
@@ -815,6 +819,7 @@ export class IkeEngine {
       rekeyInMs: sa.rekeyAt ? Math.max(0, sa.rekeyAt - now) : 0,
       expireInMs: sa.expireAt ? Math.max(0, sa.expireAt - now) : 0,
       rekeys: sa.rekeys,
+      childRekeys: sa.childRekeys,
       lastError: sa.lastError,
       messageIds: sa.tasks.messageIds,
       children: [...sa.children.values()].map((c) => {
@@ -845,6 +850,7 @@ export class IkeEngine {
       const base = (sa: IkeSa | undefined): PeerStatus => {
         const st = sa ? ikeSas.find((x) => x.ikeId === sa.ikeId) : undefined;
         const kids = st?.children.filter((c) => c.state === 'installed' || c.state === 'rekeying') ?? [];
+        const all = st?.children ?? [];
         const state: PeerState = sa?.state === 'established' || sa?.state === 'rekeying' ? 'up' : sa ? 'connecting' : peer.reconnectTimer?.pending ? 'waiting' : 'down';
         const remote = sa ? sa.remote : cfg.remoteGateways[peer.gatewayIndex % Math.max(1, cfg.remoteGateways.length)];
         return {
@@ -857,11 +863,13 @@ export class IkeEngine {
           remoteNetworks: kids.length > 0 ? [...new Set(kids.flatMap((c) => c.remoteTs))] : cfg.remoteTs.map(tsToString),
           proposal: st ? `${st.proposal}${kids[0] ? ` / ${kids[0].proposal}` : ''}` : '-',
           uptimeMs: sa?.upSince !== undefined && state === 'up' ? now - sa.upSince : 0,
-          bytesIn: kids.reduce((n, c) => n + c.bytesIn, 0),
-          bytesOut: kids.reduce((n, c) => n + c.bytesOut, 0),
-          packetsIn: kids.reduce((n, c) => n + c.packetsIn, 0),
-          packetsOut: kids.reduce((n, c) => n + c.packetsOut, 0),
+          // Since the tunnel came up: children that are gone (rekeyed) plus every child still there.
+          bytesIn: (sa?.retired.bytesIn ?? 0) + all.reduce((n, c) => n + c.bytesIn, 0),
+          bytesOut: (sa?.retired.bytesOut ?? 0) + all.reduce((n, c) => n + c.bytesOut, 0),
+          packetsIn: (sa?.retired.packetsIn ?? 0) + all.reduce((n, c) => n + c.packetsIn, 0),
+          packetsOut: (sa?.retired.packetsOut ?? 0) + all.reduce((n, c) => n + c.packetsOut, 0),
           rekeys: sa?.rekeys ?? 0,
+          childRekeys: sa?.childRekeys ?? 0,
           lastError: sa?.lastError ?? peer.lastError,
           retryInMs: peer.reconnectTimer?.pending ? Math.max(0, peer.reconnectAt - now) : undefined,
           ikeId: sa?.ikeId,

@@ -156,6 +156,10 @@ export class IkeSa {
   expireAt = 0;
   lastInbound: number;
   rekeys = 0;
+  /** Child SA rekeys since the tunnel came up (carried over IKE rekeys). */
+  childRekeys = 0;
+  /** Traffic of children that are gone (rekeyed, deleted), since the tunnel came up (carried over IKE rekeys). */
+  readonly retired = { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 };
   lastError: string | undefined;
   /** The SA that replaced this one (IKE rekey), or the one this one replaced. */
   replacedBy: IkeSa | undefined;
@@ -358,6 +362,7 @@ export class IkeSa {
     if (quiet) return;
     if (rekeyOf) {
       rekeyOf.replacedBy = child;
+      this.childRekeys++;
       this.ctx.events.emit('child-rekeyed', { ...this.childRef(rekeyOf), newChildId: child.childId, newSpiIn: child.spiIn, newSpiOut: child.spiOut });
     } else {
       this.ctx.events.emit('child-up', {
@@ -375,6 +380,7 @@ export class IkeSa {
     child.cancelTimers();
     const wasInstalled = child.state !== 'created' && child.state !== 'installing';
     if (wasInstalled) {
+      this.retireTraffic(child);
       this.ctx.installer.remove(child.spiIn, 'in');
       if (child.spiOut !== 0) this.ctx.installer.remove(child.spiOut, 'out');
     }
@@ -403,6 +409,29 @@ export class IkeSa {
       this.count('child-recreated');
       this.queue(new ChildCreateTask(this, true));
     });
+  }
+
+  /** Adds a child's final counters to the tunnel's totals before it leaves the data path. */
+  private retireTraffic(child: ChildSa): void {
+    const usage = this.ctx.installer.usage?.bind(this.ctx.installer);
+    if (!usage) return;
+    const i = usage(child.spiIn, 'in');
+    const o = child.spiOut !== 0 ? usage(child.spiOut, 'out') : undefined;
+    this.retired.bytesIn += i?.bytes ?? 0;
+    this.retired.packetsIn += i?.packets ?? 0;
+    this.retired.bytesOut += o?.bytes ?? 0;
+    this.retired.packetsOut += o?.packets ?? 0;
+  }
+
+  /** IKE rekey: the successor continues this SA's tunnel counters. */
+  passCountersTo(successor: IkeSa): void {
+    successor.childRekeys += this.childRekeys;
+    successor.retired.bytesIn += this.retired.bytesIn;
+    successor.retired.bytesOut += this.retired.bytesOut;
+    successor.retired.packetsIn += this.retired.packetsIn;
+    successor.retired.packetsOut += this.retired.packetsOut;
+    this.childRekeys = 0;
+    this.retired.bytesIn = this.retired.bytesOut = this.retired.packetsIn = this.retired.packetsOut = 0;
   }
 
   /** Drops a child that never got installed (negotiation failed). */

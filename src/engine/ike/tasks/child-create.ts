@@ -297,6 +297,7 @@ export class ChildCreateTask implements Task {
 export function resolveRekey(sa: IkeSa, old: ChildSa, winner: ChildSa): void {
   if (old.state === 'rekeying' || old.state === 'installed') old.setState('rekeyed');
   old.replacedBy = winner;
+  sa.childRekeys++;
   sa.ctx.events.emit('child-rekeyed', { ...sa.childRef(old), newChildId: winner.childId, newSpiIn: winner.spiIn, newSpiOut: winner.spiOut });
 }
 

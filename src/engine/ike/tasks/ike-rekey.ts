@@ -229,6 +229,7 @@ function spawn(old: IkeSa, weInitiated: boolean, ourSpi: bigint, peerSpi: bigint
  */
 export function completeRekey(old: IkeSa, successor: IkeSa, deleteOld: boolean): void {
   old.moveChildrenTo(successor);
+  old.passCountersTo(successor);
   if (successor.state === 'created') successor.setState('established');
   old.ctx.register(successor);
   // Child work still queued on the old SA continues on the successor, once the answer that
