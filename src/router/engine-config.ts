@@ -237,7 +237,7 @@ export function engineConfigFrom(c: Readonly<ConfigData>, ctx: MapContext = {}):
   if (sd.operating) {
     if (!basePeer) problems.push(`/Setup/VPN/Site-Directory/Base-Peer: concentrator mode needs the peer row whose settings the sites inherit${sd.basePeer ? ` ('${sd.basePeer}' is no peer)` : ''}`);
     else {
-      const template = siteTemplate(basePeer, lanNets, problems);
+      const template = siteTemplate(c, basePeer, lanNets, problems, ctx);
       if (template) {
         cfg.siteDirectory = {
           baseRoutes: siteBaseRoutes,
@@ -257,10 +257,20 @@ export function engineConfigFrom(c: Readonly<ConfigData>, ctx: MapContext = {}):
 export const SITE_DIRECTORY_NEXT_HOP = 'SITE-DIRECTORY';
 
 /** What every site inherits from the Base-Peer row: everything except gateway, identity, key and network. */
-function siteTemplate(p: PeerSettings, lanNets: string[], problems: string[]): SitePeerTemplate | undefined {
+function siteTemplate(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], problems: string[], ctx: MapContext): SitePeerTemplate | undefined {
   const where = `/Setup/VPN/Site-Directory/Base-Peer ${p.name}`;
   const prop = proposals(p.encryption, `${where} (Encryption ${p.encryption.name})`, problems);
   if (!prop) return undefined;
+  // PSK sites bring their keys in their rows; certificate sites need the concentrator's own
+  // certificate and the site CA, which the Base-Peer's Auth profile names.
+  const pskBoth = p.auth.localAuth === 'PSK' && p.auth.remoteAuth === 'PSK';
+  const certBoth = p.auth.localAuth !== 'PSK' && p.auth.remoteAuth !== 'PSK';
+  if (!pskBoth && !certBoth) {
+    problems.push(`${where}: Auth ${p.auth.name} must use PSK both ways (keys from the site rows) or certificates both ways (Local-Auth/Remote-Auth RSA, ECDSA or EdDSA)`);
+    return undefined;
+  }
+  const cert = certBoth ? authInput(c, p.auth, `${where} (Auth ${p.auth.name})`, problems, ctx) : undefined;
+  if (certBoth && !cert) return undefined;
   const localTs = p.routing?.localNetworks.length ? p.routing.localNetworks : lanNets;
   if (localTs.length === 0) {
     problems.push(`${where}: no local networks (a LAN address or the Routing profile's Local-Networks)`);
@@ -268,6 +278,7 @@ function siteTemplate(p: PeerSettings, lanNets: string[], problems: string[]): S
   }
   return {
     localId: p.auth.localId ? identity(p.auth.localIdType, p.auth.localId) : p.name,
+    ...(cert ? { authMethod: cert.authMethod, remoteAuthMethod: cert.remoteAuthMethod, credential: cert.credential!, trust: cert.trust!, remoteCertIdCheck: true } : {}),
     ikeProposals: [prop.ike],
     espProposals: [prop.esp],
     ikeLifetime: { rekeyMs: p.lifetimes.ikeSaSec * 1000 },

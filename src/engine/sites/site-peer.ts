@@ -7,10 +7,13 @@ import type { PeerConfigInput } from '../ike/peer-config.js';
 import { SiteDirectoryError } from './errors.js';
 import { formatGateway, type Site } from './site.js';
 
-/** Everything of a peer that the site row does not provide. */
+/**
+ * Everything of a peer that the site row does not provide. For certificate sites it carries
+ * the concentrator's own certificate (`credential`) and the site CA (`trust`) of the Base-Peer.
+ */
 export type SitePeerTemplate = Omit<PeerConfigInput, 'name' | 'remoteGateways' | 'remoteId' | 'psk' | 'remotePsk' | 'remoteTs'>;
 
-/** The site needs certificate authentication, which the IKE engine does not offer yet. */
+/** The site cannot be authenticated with what the template has (a certificate site without a CA). */
 export class SiteAuthUnsupportedError extends SiteDirectoryError {
   static override readonly name: string = 'SiteAuthUnsupportedError';
 }
@@ -18,19 +21,26 @@ export class SiteAuthUnsupportedError extends SiteDirectoryError {
 /**
  * The peer for a site. The peer is named after the site. `gatewayAddress` is the gateway's
  * address when the row holds a host name (the engine resolves it; peer configs take addresses).
+ *
+ * A row with a PSK authenticates both ways with that key. A row with a certificate reference
+ * authenticates both ways with certificates: the concentrator's own (the Base-Peer's) and the
+ * site's, which must be signed by the site CA and carry the row's identity (the reference is
+ * the operator's name for that certificate; the CA and the identity are what is checked).
  */
 export function sitePeerConfigInput(site: Site, template: SitePeerTemplate, gatewayAddress?: string, defaultPort = 4500): PeerConfigInput {
-  if (site.psk === undefined) throw new SiteAuthUnsupportedError(`site '${site.name}' authenticates with certificate '${site.cert ?? ''}', which is not supported yet`);
   const port = site.gateway.port ?? defaultPort;
   const gateway = gatewayAddress === undefined ? formatGateway({ host: site.gateway.host, port }) : formatGateway({ host: gatewayAddress, port });
-  return {
-    ...template,
-    name: site.name,
-    remoteGateways: [gateway],
-    remoteId: { ...site.identity },
-    psk: site.psk,
-    remoteTs: [formatPrefix(site.network)],
-  };
+  const common = { ...template, name: site.name, remoteGateways: [gateway], remoteId: { ...site.identity }, remoteTs: [formatPrefix(site.network)] };
+  if (site.psk !== undefined) {
+    const { credential: _c, trust: _t, ...rest } = common;
+    return { ...rest, authMethod: 'psk', remoteAuthMethod: 'psk', psk: site.psk };
+  }
+  if (!template.credential || !template.trust) {
+    throw new SiteAuthUnsupportedError(
+      `site '${site.name}' authenticates with certificate '${site.cert ?? ''}', but the Base-Peer has no own certificate and site CA (set its Auth profile's Local-Auth and Remote-Auth to RSA, ECDSA or EdDSA)`,
+    );
+  }
+  return { ...common, authMethod: 'cert', remoteAuthMethod: 'cert', remoteCertIdCheck: true };
 }
 
 /** Whether the gateway of a site is a host name that needs resolving before sitePeerConfigInput. */

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import type { SiteDirectoryEngineSettings } from '../../../src/engine/sites/concentrator.js';
 import { FakeBackend } from '../../unit/sites/fake-backend.js';
 import { advance, ConcentratorLab, until } from './concentrator-lab.js';
+import { testPki } from '../../unit/pki/fixtures.js';
 
 /** A concentrator over an in-memory directory whose answers the test can hang. */
 class Lab extends ConcentratorLab {
@@ -191,6 +192,39 @@ test('responder: a site that calls in is looked up by its IKE identity; a wrong 
     assert.ok(st.counters.identityMisses >= 1, `identity misses ${st.counters.identityMisses}`);
     assert.equal(hub.sites.status()!.up, 1);
     assert.equal(hub.licence.usage('vpn').used, 1);
+  } finally {
+    await lab.stop();
+  }
+});
+
+test('certificate sites: the row names a certificate, the site CA and the row\'s identity are checked, both directions', async () => {
+  const pki = await testPki('ed25519');
+  const other = await testPki('ed25519', 'another');
+  const hubCred = await pki.node('hub.lab');
+  const lab = new Lab({ template: { localId: 'hub.lab', localTs: ['10.0.0.0/24'], authMethod: 'cert', remoteAuthMethod: 'cert', credential: hubCred, trust: pki.trust } });
+  try {
+    await lab.start(4);
+    const hub = lab.hub.engine;
+    // Sites 1-3 authenticate by certificate: 1 and 2 from the site CA, 3 from another CA.
+    for (const k of [1, 2, 3]) {
+      const row = (await lab.backend.inner.get(`site${k}`))!;
+      const { psk: _psk, ...rest } = row;
+      await lab.backend.inner.put({ ...rest, cert: `store-${k}.crt` });
+      const cred = await (k === 3 ? other : pki).node(`site${k}.lab`);
+      const peer = { kind: 'static' as const, name: 'concentrator', role: (k === 2 ? 'initiator' : 'responder') as 'initiator' | 'responder', remoteGateways: k === 2 ? ['198.51.100.1:4500'] : [], localId: `site${k}.lab`, remoteId: 'hub.lab', authMethod: 'cert' as const, remoteAuthMethod: 'cert' as const, credential: cred, trust: pki.trust, localTs: [`10.64.${k}.0/24`], remoteTs: ['10.0.0.0/24'] };
+      lab.site(k).engine.apply({ ...lab.site(k).engine.config, peers: [peer] });
+    }
+    // The concentrator calls site 1 on demand.
+    assert.equal((await lab.ping(1, 3)).received, 3, 'certificate site built on the first packet');
+    assert.equal(hub.ike.snapshot().ikeSas.find((s) => s.peer === 'site_site1')?.state, 'established');
+    // Site 2 calls in: found by identity, certificate checked.
+    assert.ok(await until(lab.clock, () => hub.routes.lookup(Uint8Array.of(10, 64, 2, 5))?.target.kind === 'sa', 5000), 'site 2 called in');
+    // Site 3's certificate is from another CA: refused.
+    assert.equal((await lab.ping(3, 1)).received, 0);
+    assert.equal(hub.routes.lookup(Uint8Array.of(10, 64, 3, 5))?.target.kind, 'site-directory');
+    // Site 0 still has its PSK row and works beside them.
+    assert.equal((await lab.ping(0, 1)).received, 1);
+    assert.equal(hub.sites.status()!.up, 3);
   } finally {
     await lab.stop();
   }

@@ -4,6 +4,7 @@ import { FakeClock } from '../../../src/engine/clock.js';
 import { RouteTable } from '../../../src/engine/dataplane/route-table.js';
 import { resolvePeerConfig } from '../../../src/engine/ike/peer-config.js';
 import { DynamicRouteManager } from '../../../src/engine/sites/dynamic-routes.js';
+import { testPki } from '../pki/fixtures.js';
 import { SiteAuthUnsupportedError, gatewayNeedsResolving, sitePeerConfigInput } from '../../../src/engine/sites/site-peer.js';
 import { counterRows, directoryRows, dynamicRouteRows } from '../../../src/engine/sites/show.js';
 import { validateSiteRecord, type Site } from '../../../src/engine/sites/site.js';
@@ -28,11 +29,24 @@ test('a site row plus the template makes a valid IKE peer with the row\'s key, i
   assert.equal(peer.shortHoldMs, 60_000);
 });
 
-test('a host-name gateway is resolved by the caller; certificate sites are refused for now', () => {
+test('a host-name gateway is resolved by the caller; a certificate site needs the Base-Peer\'s certificate and CA', async () => {
   const s = site({ gateway: 'gw.example.net:500' });
   assert.equal(gatewayNeedsResolving(s), true);
   assert.deepEqual(resolvePeerConfig(sitePeerConfigInput(s, { localId: 'hub.example' }, '2001:db8::3')).remoteGateways, [{ address: '2001:db8::3', port: 500 }]);
-  assert.throws(() => sitePeerConfigInput(site({ psk: '', cert: 'ca/site-3' }), { localId: 'hub.example' }), SiteAuthUnsupportedError);
+  const certSite = site({ psk: '', cert: 'ca/site-3' });
+  assert.throws(() => sitePeerConfigInput(certSite, { localId: 'hub.example' }), SiteAuthUnsupportedError);
+  const pki = await testPki('ed25519');
+  const template = { localId: 'hub.example', authMethod: 'cert' as const, remoteAuthMethod: 'cert' as const, credential: await pki.node('hub.example'), trust: pki.trust };
+  const cfg = resolvePeerConfig(sitePeerConfigInput(certSite, template, '192.0.2.3'));
+  assert.equal(cfg.auth.method, 'cert');
+  assert.equal(cfg.auth.remoteMethod, 'cert');
+  assert.equal(cfg.auth.remoteCertIdCheck, true, 'the certificate must carry the row\'s identity');
+  assert.deepEqual(cfg.remoteId, { type: 'fqdn', value: 'site-3.example.net' });
+  // A PSK row under a certificate template still uses its key, both ways.
+  const pskCfg = resolvePeerConfig(sitePeerConfigInput(site(), template, '192.0.2.3'));
+  assert.equal(pskCfg.auth.method, 'psk');
+  assert.equal(pskCfg.auth.remoteMethod, 'psk');
+  assert.equal(Buffer.from(pskCfg.auth.psk).toString(), 'secret-psk-3');
 });
 
 test('show rows: directories, dynamic routes, counters; no secrets', async () => {
