@@ -143,7 +143,7 @@ const general = table('General', 'Dead peer detection, NAT traversal, retransmis
   maxRows: 1_000,
   columns: [
     profileKey(),
-    column('DPD-Inact-Timer', 'Dead peer detection: a liveness check after this many seconds without a packet from the peer, retransmitted every 5 s Retries times; the peer is dead DPD-Inact-Timer + (Retries + 1) x 5 s after its last packet (30 s, 5: 60 s). 0 = off', t.int(0, 3600, 's'), '30'),
+    column('DPD-Inact-Timer', 'Dead peer detection: a liveness check after this many seconds without a packet from the peer, retransmitted every 5 s Retries times; the peer is dead DPD-Inact-Timer + (Retries + 1) x 5 s after its last packet (30 s, 5: 60 s; up to one DPD-Inact-Timer more when that was an ESP packet, which is sampled). 0 = off', t.int(0, 3600, 's'), '30'),
     column('NAT-T', 'UDP encapsulation of ESP', t.enum('auto', 'force', 'off'), 'auto'),
     column('MOBIKE', 'MOBIKE (RFC 4555)', t.yesNo(), 'no'),
     column('Fragmentation', 'IKEv2 fragmentation (RFC 7383)', t.yesNo(), 'yes'),

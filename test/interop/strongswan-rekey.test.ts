@@ -51,6 +51,7 @@ for (const role of ['initiator', 'responder'] as const) {
   test(`rekey on command, aes256gcm16, meshgate ${role}: charon rekeys child and IKE SA, meshgate rekeys the IKE SA`, { timeout: 60_000 }, (t) =>
     withInterop(t, { role, suite: AESGCM }, async ({ lab, topo, charon, mg }) => {
       const first = await agreedSas(mg, charon);
+      assert.equal(pingCount(lab, topo.hostNs, BEHIND_CHARON, 3), 3, 'traffic on the first child');
 
       assert.match(charon.rekeyChild(), /rekey completed successfully/);
       const afterChild = await waitAgreed(mg, charon);
@@ -58,6 +59,11 @@ for (const role of ['initiator', 'responder'] as const) {
       assert.notEqual(afterChild.childIn, first.childIn);
       assert.notEqual(afterChild.childOut, first.childOut);
       assert.equal(pingCount(lab, topo.hostNs, BEHIND_CHARON, 3), 3, 'traffic after charon rekeyed the child');
+      const vpnChild = await mg.vpn('charon');
+      assert.equal(Number(vpnChild?.['Child-Rekeys']), 1, `show vpn counts the child rekey: ${JSON.stringify(vpnChild)}`);
+      // The first child's packets are still counted after it is gone (3 echo requests before, 3 after).
+      const pktsAfterChild = Number(vpnChild?.['Tx-Pkts']);
+      assert.ok(pktsAfterChild >= 6, `Tx-Pkts counts both children: ${JSON.stringify(vpnChild)}`);
 
       assert.match(charon.rekeyIke(), /rekey completed successfully/);
       const afterIke = await waitAgreed(mg, charon);
@@ -82,6 +88,8 @@ for (const role of ['initiator', 'responder'] as const) {
       const vpn = await mg.vpn('charon');
       assert.equal(vpn?.['State'], 'UP');
       assert.equal(Number(vpn?.['Rekeys']), 2, `show vpn counts the two IKE rekeys: ${JSON.stringify(vpn)}`);
+      assert.equal(Number(vpn?.['Child-Rekeys']), 1, 'still one child rekey');
+      assert.ok(Number(vpn?.['Tx-Pkts']) >= pktsAfterChild + 9, `traffic counters run on across the rekeys: ${JSON.stringify(vpn)}`);
     }),
   );
 }

@@ -6,6 +6,8 @@
  * check is sent after T seconds without anything from the peer, retransmitted every
  * DPD_RETRY_INTERVAL_MS (5 s) up to R times, and the peer counts as dead 5 s after the last
  * retransmission: T + (R + 1) x 5 s after the last packet from it (defaults 30 s and 5: 60 s).
+ * Inbound ESP is sampled from the data path when the DPD timer runs, so after an ESP packet
+ * the silence may count from up to T later.
  * A fixed interval rather than the exponential IKE backoff keeps that sum short and plain.
  */
 import { ExchangeType } from '../constants.js';
