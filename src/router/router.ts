@@ -28,6 +28,7 @@ import {
   type Schema,
 } from '../config/index.js';
 import { ACTION_OWNERS, STATUS_VIEW_OWNERS, licenceProfile, type StatusNode } from '../../menus/index.js';
+import { certificateShow } from './pki-show.js';
 
 export type Access = 'admin' | 'read-only';
 
@@ -499,6 +500,7 @@ export class Router {
       throw new RouterError('reboot is not available: this router runs without a daemon supervisor');
     });
 
+    this.registerShow('certificates', certificateShow(this.configDir, () => this.running(), () => this.clock.wallTime()));
     this.registerShow('commits', {
       help: 'Committed revisions: time, user, comment, confirmation',
       run: () => [{ kind: 'table', columns: ['Rev', 'Time', 'User', 'Comment', 'Confirmed'], rows: this.commitRows() }],
