@@ -22,6 +22,8 @@ options:
                     is built and a TUN port is open; env MESHGATE_FAST_PATH)
   --branches N      lab: number of branches (default 3)
   --no-mesh         lab: plain hub and spoke, no mesh tunnels
+  --sites N         lab: the hub is also a concentrator with N sites (site1..) in its
+                    site directory, tunnels built on demand (default 0)
   --no-traffic      lab: no generated traffic between the branches
   -c 'CMD; CMD'     run commands and exit
   -f FILE           run a command file and exit (- reads stdin)
@@ -103,6 +105,7 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
         'fast-path': { type: 'string' },
         branches: { type: 'string' },
         'no-mesh': { type: 'boolean' },
+        sites: { type: 'string' },
         'no-traffic': { type: 'boolean' },
         command: { type: 'string', short: 'c' },
         file: { type: 'string', short: 'f' },
@@ -160,16 +163,19 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
   if (sub === 'lab') {
     const branches = Number(values.branches ?? 3);
     if (!Number.isInteger(branches) || branches < 1 || branches > 50) return usageError('--branches must be 1..50');
+    const sites = Number(values.sites ?? 0);
+    if (!Number.isInteger(sites) || sites < 0 || sites > 200) return usageError('--sites must be 0..200');
     const [{ RouterLab }, { LabSession }, { RealClock }] = await Promise.all([import('./lab/router-lab.js'), import('./lab/lab-session.js'), import('./engine/clock.js')]);
-    const lab = await RouterLab.start({ clock: new RealClock(), branches, mesh: !values['no-mesh'] });
+    const lab = await RouterLab.start({ clock: new RealClock(), branches, mesh: !values['no-mesh'], sites });
     if (!(await lab.whenUp(10_000))) io.stderr.write('meshgate lab: not every branch reached the hub within 10 s\n');
     if (!values['no-traffic']) lab.startTraffic();
     labSession = new LabSession(lab);
     labStop = () => lab.stop();
     if (!values.command && !values.file && io.stdin.isTTY) {
       io.stdout.write(
-        `meshgate lab: hub and ${branches} branches on the in-memory network${values['no-mesh'] ? '' : ', mesh on'}${values['no-traffic'] ? '' : ', branches pinging each other'}.\n` +
-          `Try: nodes | node branch1 | show vpn | show mesh | show switchovers | show licence | ping 10.2.0.7 | trace + mesh | exit\n`,
+        `meshgate lab: hub and ${branches} branches on the in-memory network${values['no-mesh'] ? '' : ', mesh on'}${sites ? `, ${sites} sites in the hub's site directory` : ''}${values['no-traffic'] ? '' : ', branches pinging each other'}.\n` +
+          `Try: nodes | node branch1 | show vpn | show mesh | show switchovers | show licence | ping 10.2.0.7 | trace + mesh | exit\n` +
+          (sites ? `Sites: node hub | show sites | ping 10.64.3.20 | show sites counters | show routes\n` : ''),
       );
     }
   } else if (sub !== undefined) return usageError(`unknown command '${sub}'`);

@@ -82,7 +82,7 @@ export class LabSession implements ShellSession {
         rows: this.lab.names().map((n) => {
           const node = this.lab.node(n)!;
           const e = node.engine;
-          return [n, node.lanNetwork, n === 'hub' ? `${e.ike.snapshot().peers.filter((p) => p.state === 'up').length} spokes up` : e.datapath.hasTunnel('HUB') ? 'UP' : 'DOWN', e.spoke.tunnels().filter((t) => t.state === 'up').length, n === this.current ? '*' : ''];
+          return [n, node.lanNetwork, n === 'hub' ? hubTunnels(e) : (n.startsWith('site') ? e.datapath.hasTunnel('HQ') : e.datapath.hasTunnel('HUB')) ? 'UP' : 'DOWN', e.spoke.tunnels().filter((t) => t.state === 'up').length, n === this.current ? '*' : ''];
         }),
       });
       return { exitCode: 0, exit: false };
@@ -122,4 +122,11 @@ export class LabSession implements ShellSession {
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
   }
+}
+
+/** The hub's column: spokes up, and the site directory's connected sites when there are any. */
+function hubTunnels(e: import('../engine/engine.js').Engine): string {
+  const up = e.ike.snapshot().peers.filter((p) => p.state === 'up');
+  const sites = up.filter((p) => p.peer.startsWith('site_')).length;
+  return `${up.length - sites} spokes up${sites ? `, ${sites} sites` : ''}`;
 }

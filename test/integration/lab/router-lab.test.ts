@@ -157,3 +157,34 @@ test('lab session: node switches the shell between nodes; nodes lists them; ever
     await lab.stop();
   }
 });
+
+test('lab --sites: the hub is also a concentrator; ping from its shell builds a site tunnel on the first packet, idle sites go', async () => {
+  const clock = new FakeClock();
+  const lab = await RouterLab.start({ clock, branches: 2, mesh: false, sites: 4 });
+  try {
+    assert.ok(clock.advanceUntil(() => lab.allUp(), 10_000, 10), 'branches up; sites need no standing tunnel');
+    const hub = lab.node('hub')!;
+    for (let i = 0; i < 20 && !/State:\s+up/.test((await run(hub.router, 'show sites')).text); i++) await new Promise((r) => setImmediate(r));
+    assert.match((await run(hub.router, 'show sites')).text, /State:\s+up/);
+    const s = createShellSession({ router: hub.router, user: 'admin', access: 'admin' });
+    const blocks: OutputBlock[] = [];
+    const done = s.execute('ping 10.64.3.20 -c 3 -i 100', { sink: { write: (b) => blocks.push(b) } });
+    for (let i = 0; i < 400; i++) {
+      clock.advance(10);
+      await new Promise((r) => setImmediate(r));
+    }
+    await done;
+    s.close();
+    assert.match(blocks.map(renderPlain).join('\n'), /3 packets transmitted, 3 received, 0% packet loss/);
+    const sites = (await run(hub.router, 'show sites')).text;
+    assert.match(sites, /site3\s+sites\s+10\.64\.3\.0\/24\s+fqdn:site3\.lab\s+203\.0\.113\.3\s+up\s+site_site3/);
+    assert.ok(lab.node('site3')!.engine.datapath.hasTunnel('HQ'));
+    assert.equal(lab.node('site1')!.engine.datapath.hasTunnel('HQ'), false);
+    // The Base-Peer's SH-Time (30 s in the lab) takes the idle site down again.
+    clock.advance(40_000);
+    assert.doesNotMatch((await run(hub.router, 'show sites')).text, /site_site3/);
+    assert.match((await run(hub.router, 'show sites counters')).text, /idleTimeouts\s+1/);
+  } finally {
+    await lab.stop();
+  }
+});
