@@ -158,6 +158,8 @@ export interface IkeEngineSnapshot {
 const NO_RECONNECT: ReadonlySet<DownReason> = new Set<DownReason>(['peer-removed', 'engine-stopped', 'rekeyed', 'idle', 'replaced-by-initial-contact', 'duplicate', 'deleted-locally']);
 const PEER_UNREACHABLE: ReadonlySet<DownReason> = new Set<DownReason>(['timeout', 'dpd-timeout']);
 const COOKIE_VERSION = 1;
+/** At most this many N(INVALID_IKE_SPI) answers per second in all (RFC 7296 section 2.21.4). */
+export const INVALID_SPI_PER_SECOND = 20;
 /** Reconnect delay after the peer deleted a tunnel that was up (it gets the first chance to rebuild it). */
 export const PEER_DELETE_RECONNECT_MS = 5_000;
 
@@ -201,6 +203,8 @@ export class IkeEngine {
   private readonly cookieSecret: Uint8Array;
   private readonly ctx: IkeSaContext;
   private stopped = false;
+  /** Rate limit of INVALID_IKE_SPI answers: the current one-second window. */
+  private invalidSpiWindow = { start: -Infinity, sent: 0, to: new Set<string>() };
 
   constructor(private readonly options: IkeEngineOptions) {
     this.clock = options.clock;
@@ -704,6 +708,7 @@ export class IkeEngine {
     const sa = this.sas.get(ourSpi);
     if (!sa || !sa.alive) {
       this.count('drop-unknown-spi');
+      if (!m.response) this.answerInvalidSpi(m, from, via);
       return;
     }
     if ((m.initiator ? m.spiI : m.spiR) !== (sa.initiator ? sa.spiR : sa.spiI) && !(m.exchangeType === ExchangeType.IKE_SA_INIT && m.response && sa.spiR === 0n)) {
@@ -712,6 +717,10 @@ export class IkeEngine {
     }
     if (m.initiator === sa.initiator) {
       this.count('drop-wrong-initiator-flag');
+      return;
+    }
+    if (m.response && m.exchangeType === ExchangeType.INFORMATIONAL && !m.sealed && m.payloads.some((p) => p.type === PayloadType.N && p.notifyType === NotifyType.INVALID_IKE_SPI)) {
+      this.onInvalidSpi(sa, m);
       return;
     }
     if (m.exchangeType !== ExchangeType.IKE_SA_INIT && !sa.hasKeys) {
@@ -736,6 +745,48 @@ export class IkeEngine {
     }
     this.count('rx-ike');
     sa.tasks.onMessage(opened.message, bytes);
+  }
+
+  /**
+   * RFC 7296 section 2.21.4: a request for an IKE SA we do not know (we restarted, or it is
+   * long gone) may be answered, unprotected, with N(INVALID_IKE_SPI), the SPIs and message
+   * ID copied, to the address and port it came from. Rate-limited (it costs no state, but
+   * must not make meshgate an amplifier): one per sender per second, INVALID_SPI_PER_SECOND
+   * in all.
+   */
+  private answerInvalidSpi(m: Message, from: Endpoint, via: Transport): void {
+    if (m.exchangeType === ExchangeType.IKE_SA_INIT) return;
+    const now = this.clock.now();
+    if (now - this.invalidSpiWindow.start >= 1000) this.invalidSpiWindow = { start: now, sent: 0, to: new Set() };
+    const w = this.invalidSpiWindow;
+    if (w.sent >= INVALID_SPI_PER_SECOND || w.to.has(from.address)) {
+      this.count('invalid-ike-spi-rate-limited');
+      return;
+    }
+    w.sent++;
+    w.to.add(from.address);
+    const answer: Message = { spiI: m.spiI, spiR: m.spiR, exchangeType: ExchangeType.INFORMATIONAL, initiator: !m.initiator, response: true, messageId: m.messageId, payloads: [notifyPayload(NotifyType.INVALID_IKE_SPI)] };
+    const encoded = encodeMessage(answer);
+    this.count('tx-invalid-ike-spi');
+    this.send(via === this.transport ? frameFor(encoded, from) : encoded, from, via);
+  }
+
+  /**
+   * An unprotected N(INVALID_IKE_SPI) for one of our SAs: the peer says it does not know the
+   * SA (it restarted). Unauthenticated, so only a hint (RFC 7296 section 2.21.4): it counts
+   * when it answers the request we have in flight (both SPIs and its message ID, which only a
+   * party on the path can know, and such a party can as well drop our packets). Then the SA
+   * goes now instead of after the retransmissions, and the tunnel is rebuilt.
+   */
+  private onInvalidSpi(sa: IkeSa, m: Message): void {
+    this.count('rx-invalid-ike-spi');
+    const inFlight = sa.tasks.busy && sa.hasKeys && m.messageId === sa.tasks.messageIds.initiating && (m.initiator ? m.spiI : m.spiR) === (sa.initiator ? sa.spiR : sa.spiI);
+    if (!inFlight || sa.state === 'deleting') {
+      this.count('invalid-ike-spi-ignored');
+      return;
+    }
+    this.count('invalid-ike-spi-accepted');
+    sa.fail('deleted-by-peer', `peer answered INVALID_IKE_SPI: it lost the IKE SA (restart?)`);
   }
 
   private onInitRequest(m: Message, bytes: Uint8Array, from: Endpoint, via: Transport): void {

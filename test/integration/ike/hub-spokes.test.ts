@@ -147,7 +147,7 @@ test('lifetimes: children and IKE SAs rekey on time, tunnels stay up, no ESP SA 
   assert.equal(hub.engine.allSas().length, 3);
 });
 
-test('hub restart: spokes detect the dead hub by DPD and reconnect', async () => {
+test('hub restart: spokes detect the restarted hub by DPD (it answers INVALID_IKE_SPI) and reconnect', async () => {
   const clock = new FakeClock();
   const net = new MemoryNetwork(clock, { defaultLink: { latencyMs: 5 } });
   let hub = node(net, clock, HUB);
@@ -162,8 +162,12 @@ test('hub restart: spokes detect the dead hub by DPD and reconnect', async () =>
   const downs: string[] = [];
   spokes.forEach((s) => s.engine.events.on('ike-down', (e) => downs.push(e.reason)));
   assert.ok(clock.advanceUntil(() => upCount(hub) === 3 && spokes.every((s) => upCount(s) === 1), 5 * 60_000, 100));
-  assert.deepEqual(downs, ['dpd-timeout', 'dpd-timeout', 'dpd-timeout']);
-  assert.ok((hub.engine.counters['drop-unknown-spi'] ?? 0) >= 3, 'the new hub dropped the old SAs’ liveness checks');
+  // The new hub does not know the old SAs: it answers their liveness checks with INVALID_IKE_SPI
+  // (RFC 7296 section 2.21.4), and the spokes rebuild without waiting out the retransmissions.
+  assert.deepEqual(downs, ['deleted-by-peer', 'deleted-by-peer', 'deleted-by-peer']);
+  assert.ok((hub.engine.counters['drop-unknown-spi'] ?? 0) >= 3, 'the new hub did not process the old SAs’ liveness checks');
+  assert.equal(hub.engine.counters['tx-invalid-ike-spi'], 3);
+  assert.equal(spokes.reduce((n, s) => n + (s.engine.counters['invalid-ike-spi-accepted'] ?? 0), 0), 3);
   for (const s of spokes) assert.equal(s.installer.list().length, 2);
 });
 
