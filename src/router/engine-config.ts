@@ -152,13 +152,7 @@ function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], 
     ...auth,
     ikeProposals: [prop.ike],
     espProposals: [prop.esp],
-    ikeLifetime: { rekeyMs: p.lifetimes.ikeSaSec * 1000 },
-    childLifetime: { rekeyMs: p.lifetimes.childSaSec * 1000 },
-    dpdIntervalMs: p.general.dpdInactTimerSec * 1000,
-    natKeepaliveMs: p.general.keepaliveSec * 1000,
-    // Retries: retransmissions of any exchange, and of a DPD check (every 5 s: dead at DPD-Inact-Timer + (Retries + 1) x 5 s).
-    retransmit: { tries: p.general.retries },
-    dpdRetries: p.general.retries,
+    ...profileTimers(p),
     localTs,
     remoteTs,
     shortHoldMs: p.shortHoldSec * 1000,
@@ -281,6 +275,14 @@ function siteTemplate(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[
     ...(cert ? { authMethod: cert.authMethod, remoteAuthMethod: cert.remoteAuthMethod, credential: cert.credential!, trust: cert.trust!, remoteCertIdCheck: true } : {}),
     ikeProposals: [prop.ike],
     espProposals: [prop.esp],
+    ...profileTimers(p),
+    localTs,
+  };
+}
+
+/** Lifetimes, DPD, keepalives and retries of a peer row's profiles (peers and the site template alike). */
+function profileTimers(p: PeerSettings) {
+  return {
     ikeLifetime: { rekeyMs: p.lifetimes.ikeSaSec * 1000 },
     childLifetime: { rekeyMs: p.lifetimes.childSaSec * 1000 },
     dpdIntervalMs: p.general.dpdInactTimerSec * 1000,
@@ -288,7 +290,6 @@ function siteTemplate(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[
     // Retries: retransmissions of any exchange, and of a DPD check (every 5 s: dead at DPD-Inact-Timer + (Retries + 1) x 5 s).
     retransmit: { tries: p.general.retries },
     dpdRetries: p.general.retries,
-    localTs,
   };
 }
 
