@@ -155,6 +155,64 @@ const MAX_CHAIN = 4;
  * With `identity` (and `checkIdentity`), the leaf must name that identity.
  */
 export function verifyPeerCertificate(leafDer: Uint8Array, intermediatesDer: Uint8Array[], trust: TrustStore, now: number, identity?: { id: Identity | undefined; dnDer?: Uint8Array }): CertCheck {
+  const key = chainKey(leafDer, intermediatesDer);
+  let path = pathCache.get(key)?.get(trust);
+  if (!path) {
+    const built = buildPath(leafDer, intermediatesDer, trust);
+    if (!built.ok) return built;
+    path = built.path;
+    let byTrust = pathCache.get(key);
+    if (!byTrust) {
+      if (pathCache.size >= PATH_CACHE_MAX) pathCache.delete(pathCache.keys().next().value!);
+      pathCache.set(key, (byTrust = new WeakMap()));
+    }
+    byTrust.set(trust, path);
+  }
+  const leaf = path[0]!;
+  const leafBad = inValidity(leaf, now);
+  if (leafBad) return { ok: false, reason: leafBad };
+  if (identity) {
+    const { id, dnDer } = identity;
+    let named = false;
+    if (dnDer) {
+      try {
+        named = Buffer.from(subjectDer(leaf)).equals(Buffer.from(dnDer));
+      } catch {
+        named = false;
+      }
+    } else if (id) named = certificateMatchesIdentity(leaf, id);
+    if (!named) return { ok: false, reason: `peer certificate ${subjectText(leaf)} does not name the identity ${id ? `${id.type}:${id.value}` : 'the peer sent (DN)'}` };
+  }
+  for (let i = 1; i < path.length; i++) {
+    const bad = inValidity(path[i]!, now);
+    if (bad) return { ok: false, reason: `${i === path.length - 1 ? 'site CA' : 'intermediate CA'}: ${bad}` };
+  }
+  return { ok: true, cert: leaf, publicKey: publicKeyOf(leaf), issuer: path[path.length - 1]! };
+}
+
+/**
+ * Verified paths (leaf, intermediates, anchor) by the certificates' bytes and trust store:
+ * the signatures of a path are checked once; validity and identity at every use. A new CA
+ * file is a new TrustStore object, so its paths are checked afresh.
+ */
+const PATH_CACHE_MAX = 4096;
+const pathCache = new Map<string, WeakMap<TrustStore, X509Certificate[]>>();
+const publicKeys = new WeakMap<X509Certificate, KeyObject>();
+
+function publicKeyOf(c: X509Certificate): KeyObject {
+  let k = publicKeys.get(c);
+  if (!k) publicKeys.set(c, (k = c.publicKey));
+  return k;
+}
+
+function chainKey(leaf: Uint8Array, rest: Uint8Array[]): string {
+  const h = createHash('sha256').update(leaf);
+  for (const r of rest) h.update(Uint8Array.of(0)).update(r);
+  return h.digest('base64');
+}
+
+/** The signature path from the leaf to a trust anchor (validity is checked by the caller). */
+function buildPath(leafDer: Uint8Array, intermediatesDer: Uint8Array[], trust: TrustStore): { ok: true; path: X509Certificate[] } | { ok: false; reason: string } {
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(Buffer.from(leafDer));
@@ -170,32 +228,14 @@ export function verifyPeerCertificate(leafDer: Uint8Array, intermediatesDer: Uin
       /* an unusable extra certificate is ignored */
     }
   }
-  const leafBad = inValidity(leaf, now);
-  if (leafBad) return { ok: false, reason: leafBad };
-  if (identity) {
-    const { id, dnDer } = identity;
-    let named = false;
-    if (dnDer) {
-      try {
-        named = Buffer.from(subjectDer(leaf)).equals(Buffer.from(dnDer));
-      } catch {
-        named = false;
-      }
-    } else if (id) named = certificateMatchesIdentity(leaf, id);
-    if (!named) return { ok: false, reason: `peer certificate ${subjectText(leaf)} does not name the identity ${id ? `${id.type}:${id.value}` : 'the peer sent (DN)'}` };
-  }
+  const path = [leaf];
   let current = leaf;
   for (let depth = 0; depth <= MAX_CHAIN; depth++) {
     const anchor = trust.cas.find((ca) => current.checkIssued(ca) && safeVerify(current, ca));
-    if (anchor) {
-      const bad = inValidity(anchor, now);
-      if (bad) return { ok: false, reason: `site CA: ${bad}` };
-      return { ok: true, cert: leaf, publicKey: leaf.publicKey, issuer: anchor };
-    }
-    const next = pool.find((c) => current.checkIssued(c) && safeVerify(current, c));
+    if (anchor) return { ok: true, path: [...path, anchor] };
+    const next = pool.find((c) => !path.includes(c) && current.checkIssued(c) && safeVerify(current, c));
     if (!next) break;
-    const bad = inValidity(next, now);
-    if (bad) return { ok: false, reason: `intermediate CA: ${bad}` };
+    path.push(next);
     current = next;
   }
   return { ok: false, reason: `peer certificate ${subjectText(leaf)} (issuer ${leaf.issuer.split('\n').join(', ')}) is not signed by the site CA` };

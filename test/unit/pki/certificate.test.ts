@@ -96,3 +96,16 @@ test('a node certificate is no trust anchor; a key of another certificate is ref
   }
   assert.match(JSON.stringify(cred), /"certificate":"[0-9A-F:]+"/);
 });
+
+test('verified paths are cached per trust store; validity and identity are checked at every use', async () => {
+  const pki = await testPki();
+  const other = await testPki('ed25519', 'other');
+  const c = await pki.node('cached.example');
+  assert.ok(verifyPeerCertificate(c.der, [], pki.trust, NOW).ok);
+  assert.ok(verifyPeerCertificate(c.der, [], pki.trust, NOW, { id: { type: 'fqdn', value: 'cached.example' } }).ok, 'hit');
+  assert.equal(verifyPeerCertificate(c.der, [], pki.trust, NOW, { id: { type: 'fqdn', value: 'other.example' } }).ok, false, 'identity on a hit');
+  assert.equal(verifyPeerCertificate(c.der, [], pki.trust, Date.UTC(2031, 0, 1)).ok, false, 'expiry on a hit');
+  assert.equal(verifyPeerCertificate(c.der, [], other.trust, NOW).ok, false, 'another trust store checks afresh');
+  // The same CA file loaded again is a new trust store: still trusted.
+  assert.ok(verifyPeerCertificate(c.der, [], trustStore(parseCertificates(pki.ca.certPem)), NOW).ok);
+});
