@@ -62,6 +62,16 @@ export interface IkeEngineOptions extends ResponderHookOptions {
   /** Reconnect delay of an initiator after the peer deleted its working tunnel. Default 5 s. */
   peerDeleteReconnectMs?: number;
   /**
+   * Failback: while a tunnel runs on a backup gateway, the primary (the first Remote-Gateway)
+   * is probed after this, then after twice as long after each failed probe, up to
+   * failbackMaxMs. A probe is a full IKE_SA_INIT + IKE_AUTH to the primary next to the
+   * running tunnel (make before break): when it comes up, the tunnel moves back and the SA
+   * with the backup is deleted. Default 60 s; 0 turns failback off.
+   */
+  failbackProbeMs?: number;
+  /** Longest wait between probes of the primary. Default 15 min. */
+  failbackMaxMs?: number;
+  /**
    * Answers meshgate's private notifies (INFORMATIONAL requests from a meshgate peer): the
    * returned payloads go into the response. The 'private-notify' event fires as well.
    */
@@ -82,6 +92,12 @@ interface Peer {
   failures: number;
   reconnectTimer: Timer | undefined;
   reconnectAt: number;
+  /** Failback: the next probe of the primary gateway while the tunnel runs on a backup. */
+  probeTimer: Timer | undefined;
+  /** The probe in flight (an SA to the primary, not yet the peer's). */
+  probe: IkeSa | undefined;
+  /** Failed probes since the tunnel left the primary (the delay doubles). */
+  probeFailures: number;
   lastError: string | undefined;
   removed: boolean;
 }
@@ -160,6 +176,11 @@ const PEER_UNREACHABLE: ReadonlySet<DownReason> = new Set<DownReason>(['timeout'
 const COOKIE_VERSION = 1;
 /** At most this many N(INVALID_IKE_SPI) answers per second in all (RFC 7296 section 2.21.4). */
 export const INVALID_SPI_PER_SECOND = 20;
+/** Failback: first probe of the primary gateway after the tunnel moved to a backup, and the longest wait. */
+export const FAILBACK_PROBE_MS = 60_000;
+export const FAILBACK_MAX_MS = 15 * 60_000;
+/** A probe of the primary gives up after IKE_SA_INIT and this many retransmissions (4 + 7.2 s). */
+const FAILBACK_PROBE_RETRANSMITS = 2;
 /** Reconnect delay after the peer deleted a tunnel that was up (it gets the first chance to rebuild it). */
 export const PEER_DELETE_RECONNECT_MS = 5_000;
 
@@ -315,7 +336,7 @@ export class IkeEngine {
   addPeer(input: PeerConfigInput | PeerConfig): PeerConfig {
     const config = 'auth' in input ? input : resolvePeerConfig(input);
     if (this.peers.has(config.name)) throw new IkeConfigError('name', `peer '${config.name}' exists; use replacePeer`);
-    const peer: Peer = { config, sas: new Set(), initiated: undefined, gatewayIndex: 0, failures: 0, reconnectTimer: undefined, reconnectAt: 0, lastError: undefined, removed: false };
+    const peer: Peer = { config, sas: new Set(), initiated: undefined, gatewayIndex: 0, failures: 0, reconnectTimer: undefined, reconnectAt: 0, probeTimer: undefined, probe: undefined, probeFailures: 0, lastError: undefined, removed: false };
     this.peers.set(config.name, peer);
     if (this.initiates(config)) this.connect(peer);
     return config;
@@ -334,6 +355,7 @@ export class IkeEngine {
     if (!peer) return false;
     peer.removed = true;
     peer.reconnectTimer?.cancel();
+    this.stopFailback(peer);
     this.peers.delete(name);
     for (const sa of [...peer.sas]) this.takeDown(sa, 'peer-removed');
     return true;
@@ -368,6 +390,7 @@ export class IkeEngine {
     const peer = this.peers.get(name);
     if (!peer) return false;
     peer.reconnectTimer?.cancel();
+    this.stopFailback(peer);
     for (const sa of [...peer.sas]) this.takeDown(sa, 'deleted-locally');
     return true;
   }
@@ -491,6 +514,10 @@ export class IkeEngine {
     if (this.ikeTransport && this.transportOf(sa.local) === this.ikeTransport) this.count('no-nat-t-float');
     const peer = sa.config ? this.peers.get(sa.config.name) : undefined;
     if (!peer || peer.config !== sa.config) return;
+    if (peer.probe === sa) {
+      this.failback(peer, sa);
+      return;
+    }
     peer.sas.add(sa);
     this.saPeer.set(sa, peer);
     peer.failures = 0;
@@ -506,6 +533,72 @@ export class IkeEngine {
     }
     this.resolveDuplicates(sa);
     this.indexIdentity(sa);
+    this.armFailback(peer);
+  }
+
+  // ---- failback to the primary gateway --------------------------------------------
+
+  /** Not on the primary: the tunnel this end initiated runs to a backup gateway. */
+  private onBackup(peer: Peer): boolean {
+    const n = peer.config.remoteGateways.length;
+    const own = peer.initiated;
+    return n > 1 && peer.gatewayIndex % n !== 0 && own !== undefined && own.alive && own.state !== 'deleting';
+  }
+
+  private armFailback(peer: Peer): void {
+    const base = this.options.failbackProbeMs ?? FAILBACK_PROBE_MS;
+    if (base <= 0 || peer.removed || peer.probeTimer?.pending || peer.probe || !this.onBackup(peer)) return;
+    const delay = Math.min(this.options.failbackMaxMs ?? FAILBACK_MAX_MS, base * 2 ** Math.min(16, peer.probeFailures));
+    peer.probeTimer = this.clock.setTimer(delay, () => {
+      peer.probeTimer = undefined;
+      this.probePrimary(peer);
+    });
+  }
+
+  private stopFailback(peer: Peer): void {
+    peer.probeTimer?.cancel();
+    peer.probeTimer = undefined;
+    const p = peer.probe;
+    peer.probe = undefined;
+    if (p?.alive) this.takeDown(p, 'deleted-locally');
+  }
+
+  /** Builds an SA to the primary next to the running tunnel (make before break). */
+  private probePrimary(peer: Peer): void {
+    if (peer.removed || this.stopped || peer.probe || !this.onBackup(peer)) return;
+    if (peer.initiated!.state !== 'established') {
+      this.armFailback(peer); // mid-rekey: try again later
+      return;
+    }
+    const primary = peer.config.remoteGateways[0]!;
+    const local = primary.port === IKE_PORT && this.ikeTransport ? this.ikeTransport.local : this.transport.local;
+    const sa = this.createSa({ initiator: true, spiI: this.spis.allocateIke(), spiR: 0n, local, remote: primary, config: peer.config });
+    // Not the peer's until it is up: the running tunnel stays what show vpn and reconnects see.
+    peer.sas.delete(sa);
+    this.saPeer.delete(sa);
+    peer.probe = sa;
+    this.count('failback-probe');
+    sa.queue(new IkeInitTask(sa, true, FAILBACK_PROBE_RETRANSMITS));
+    sa.queue(new IkeAuthTask(sa, true, { initialContact: true }));
+  }
+
+  /** The probe came up: the tunnel moves back to the primary, the backup SA is deleted. */
+  private failback(peer: Peer, sa: IkeSa): void {
+    peer.probe = undefined;
+    peer.probeFailures = 0;
+    const cfg = peer.config;
+    const from = cfg.remoteGateways[peer.gatewayIndex % cfg.remoteGateways.length]!;
+    const old = [...peer.sas];
+    peer.sas.add(sa);
+    this.saPeer.set(sa, peer);
+    peer.initiated = sa;
+    peer.gatewayIndex = 0;
+    peer.failures = 0;
+    this.indexIdentity(sa);
+    if (cfg.shortHoldMs > 0) this.armIdleCheck(sa, cfg.shortHoldMs);
+    this.count('failback');
+    this.events.emit('peer-failover', { peer: cfg.name, from: endpointKey(from), to: endpointKey(cfg.remoteGateways[0]!) });
+    for (const o of old) this.takeDown(o, 'deleted-locally');
   }
 
   /**
@@ -537,6 +630,15 @@ export class IkeEngine {
   private onDestroyed(sa: IkeSa, reason: DownReason): void {
     if (this.sas.get(sa.localSpi) === sa) this.sas.delete(sa.localSpi);
     if (this.byIkeId.get(sa.ikeId) === sa) this.byIkeId.delete(sa.ikeId);
+    for (const peer of sa.config ? [this.peers.get(sa.config.name)] : []) {
+      if (peer && peer.probe === sa) {
+        // The primary did not answer (or refused): stay on the backup, probe again later.
+        peer.probe = undefined;
+        peer.probeFailures++;
+        this.count('failback-probe-failed');
+        this.armFailback(peer);
+      }
+    }
     const initKey = this.initKeyOf.get(sa);
     if (initKey !== undefined) {
       this.initKeyOf.delete(sa);
@@ -548,6 +650,11 @@ export class IkeEngine {
     this.saPeer.delete(sa);
     if (!peer) return;
     peer.sas.delete(sa);
+    if (!this.hasStandingSa(peer)) {
+      // The tunnel itself is gone: reconnecting (below) takes over from probing.
+      peer.probeTimer?.cancel();
+      peer.probeTimer = undefined;
+    }
     if (sa.lastError && reason !== 'rekeyed') peer.lastError = sa.lastError;
     if (peer.initiated === sa) peer.initiated = undefined;
     // Reconnect when the peer is ours to initiate and this was its last SA (SAs that are being
@@ -936,7 +1043,10 @@ export class IkeEngine {
   /** Stops the engine: SAs are dropped without DELETE (as a crash or shutdown would), the transport closes. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    for (const peer of this.peers.values()) peer.reconnectTimer?.cancel();
+    for (const peer of this.peers.values()) {
+      peer.reconnectTimer?.cancel();
+      peer.probeTimer?.cancel();
+    }
     for (const sa of this.allSas()) sa.destroy('engine-stopped');
     this.stopped = true;
     await this.transport.close();

@@ -32,10 +32,16 @@ export class IkeInitTask implements Task {
   private error: { notify: number; data?: Uint8Array } | undefined;
   private chosen: { proposal: import('../codec/types.js').Proposal; suite: IkeSuite } | undefined;
 
+  /** Fewer retransmissions for a probe (failback to the primary gateway); the peer config's when absent. */
+  readonly maxRetransmits?: number;
+
   constructor(
     private readonly sa: IkeSa,
     readonly initiator: boolean,
-  ) {}
+    maxRetransmits?: number,
+  ) {
+    if (maxRetransmits !== undefined) this.maxRetransmits = maxRetransmits;
+  }
 
   build(m: Message): TaskStatus {
     return this.initiator ? this.buildI(m) : this.buildR(m);
