@@ -138,6 +138,12 @@ function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], 
     problems.push(`${where}: Role initiator needs a Remote-Gateway`);
     return undefined;
   }
+  for (const [col, type, value] of [['Local-ID-Type', p.auth.localIdType, p.auth.localId], ['Remote-ID-Type', p.auth.remoteIdType, p.auth.remoteId]] as const) {
+    if (value && !ID_TYPES[type]) {
+      problems.push(`${where} (Auth ${p.auth.name}): ${col} ${type} is not supported (supported: ${Object.keys(ID_TYPES).join(', ')})`);
+      return undefined;
+    }
+  }
   const localId = p.auth.localId ? identity(p.auth.localIdType, p.auth.localId) : p.name;
   const remoteId = p.auth.remoteId ? identity(p.auth.remoteIdType, p.auth.remoteId) : undefined;
   const localTs = p.routing?.localNetworks.length ? p.routing.localNetworks : lanNets;

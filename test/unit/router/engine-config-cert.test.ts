@@ -78,3 +78,9 @@ test('Local-Auth accepts PSK, RSA, ECDSA, EdDSA only; the error lists them', () 
     (e: Error) => /PSK.*RSA.*ECDSA.*EdDSA/.test(e.message),
   );
 });
+
+test('an ID type the engine cannot send (DN) is refused, naming the column and the supported types', () => {
+  const m = engineConfigFrom(config({ 'Local-Auth': 'PSK', 'Remote-Auth': 'PSK', 'Local-Password': 'a-pre-shared-key-123', 'Remote-ID-Type': 'DN', 'Remote-ID': 'CN=hub' }));
+  assert.match(m.problems.join('\n'), /Remote-ID-Type DN is not supported \(supported: FQDN, USER-FQDN, IPv4, IPv6, KEY-ID\)/);
+  assert.equal(m.config.peers.length, 0);
+});
