@@ -16,8 +16,8 @@
 //   kind 1  a UDP datagram (IKE with the non-ESP marker, keepalives, unknown SPIs, anything
 //           too short to be ESP), with the sender's address;
 //   kind 2  a decrypted, authenticated inner packet of a known inbound SA whose flow is not
-//           offloaded (or that is not eligible: SYN/FIN/RST, fragments, ICMP, TTL <= 1, too
-//           big for its egress), with the SPI;
+//           offloaded (or that is not eligible: SYN/FIN/RST, fragments, ICMP other than echo
+//           request/reply, other protocols, TTL <= 1, too big for its egress), with the SPI;
 //   kind 3  a packet read from the TUN whose flow is not offloaded (or not eligible).
 // Malformed ESP (bad length, replay, ICV failure, bad padding) is counted and dropped here.
 //
@@ -320,7 +320,8 @@ struct Parsed {
 };
 
 // Builds the flow key of an IP packet; false when the packet is not for the fast path
-// (fragments, options we do not parse, ICMP and other protocols, TCP SYN/FIN/RST, TTL <= 1).
+// (fragments, IPv6 extension headers, ICMP other than echo, other protocols, TCP SYN/FIN/RST,
+// TTL <= 1).
 bool ParseFlow(const uint8_t* p, size_t n, uint32_t ingress, bool checkTtl, Parsed& out) {
   memset(&out.key, 0, sizeof out.key);
   out.key.ingress = ingress;
@@ -350,16 +351,26 @@ bool ParseFlow(const uint8_t* p, size_t n, uint32_t ingress, bool checkTtl, Pars
   } else {
     return false;
   }
+  out.key.version = v;
+  out.key.proto = proto;
   if (proto == 6) {
     if (n < l4 + 20) return false;
     if ((p[l4 + 13] & 0x07) != 0) return false;  // FIN, SYN, RST: the JavaScript path sees them
   } else if (proto == 17) {
     if (n < l4 + 8) return false;
+  } else if ((proto == 1 && v == 4) || (proto == 58 && v == 6)) {
+    // ICMP echo request and reply only (keyed by type and identifier, as the flow table keys
+    // them by identifier); ICMP errors and everything else stay with JavaScript.
+    if (n < l4 + 8 || p[l4 + 1] != 0) return false;
+    uint8_t type = p[l4];
+    bool echo = v == 4 ? (type == 8 || type == 0) : (type == 128 || type == 129);
+    if (!echo) return false;
+    out.key.sport = type;
+    out.key.dport = uint16_t(p[l4 + 4] << 8 | p[l4 + 5]);
+    return true;
   } else {
     return false;
   }
-  out.key.version = v;
-  out.key.proto = proto;
   out.key.sport = uint16_t(p[l4] << 8 | p[l4 + 1]);
   out.key.dport = uint16_t(p[l4 + 2] << 8 | p[l4 + 3]);
   return true;

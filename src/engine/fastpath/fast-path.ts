@@ -15,8 +15,8 @@
  * Consistency: every route change (a mesh tunnel coming up, a tunnel going down, static
  * routes) clears the offload table, so the next packet of each flow is decided again by
  * JavaScript (mesh switchover `move`; `pin` is honoured because the forwarder decides).
- * Offloaded entries also expire after REFRESH_MS, so mesh triggers, policy and trace see
- * a packet of every flow regularly. Counters are pulled every SYNC_MS into the FlowTable
+ * Flows whose every packet a mesh controller inspects (at a spoke: from its hub, the egress
+ * trigger; at a hub with hub-redirect: hairpins) are not offloaded. Counters are pulled every SYNC_MS into the FlowTable
  * (show sessions, idle expiry), the SAs (show ipsec) and the tunnels (show vpn / mesh,
  * idle teardown).
  */
@@ -46,13 +46,6 @@ import {
 
 /** Counter pull interval. */
 export const SYNC_MS = 500;
-/**
- * An offloaded flow the mesh controllers may want to see again (through a hub: egress
- * trigger retries, hub-redirect) is handed back to JavaScript after this long. Not every
- * flow: the packets of a flow in the punt queue while it is re-offloaded arrive after newer
- * ones (a short reordering), which TCP answers with duplicate ACKs.
- */
-export const REFRESH_MS = 5_000;
 const META_WORDS = 10;
 const MAX_FLOW_STATS = 65_536;
 
@@ -67,8 +60,6 @@ interface Offloaded {
   flow: Flow | undefined;
   fromA: boolean;
   created: number;
-  /** Hand back after REFRESH_MS (mesh-relevant). */
-  refresh: boolean;
   packets: number;
   bytes: number;
 }
@@ -187,7 +178,7 @@ export class FastPath implements EspOffload {
   readonly transport: FastPathTransport;
   stopped = false;
   /** Route changes that cleared the offload table; flows offloaded; offload refusals. */
-  readonly counters = { invalidations: 0, offloads: 0, refused: 0, refreshed: 0, syncs: 0 };
+  readonly counters = { invalidations: 0, offloads: 0, refused: 0, keptForMesh: 0, refreshed: 0, syncs: 0 };
   private tun: FastTunLanPort | undefined;
   private engine: Engine | undefined;
   private readonly tunnelIds = new Map<string, number>();
@@ -316,6 +307,12 @@ export class FastPath implements EspOffload {
     const engine = this.engine!;
     if (engine.forwarder.trace) return; // `trace + packet` wants to see every packet
     if (action === ACTION_TUNNEL && c.ingress === tunnel) return;
+    // Packets the mesh controllers inspect (from a hub at a spoke: egress trigger; hairpins
+    // at a hub with hub-redirect) stay on the JavaScript path, every one of them.
+    if (this.meshRelevant(c.ingress)) {
+      this.counters.keptForMesh++;
+      return;
+    }
     const id = this.native.offload(c.ingress, data, offset, length, action, tunnel, mtu);
     if (id === 0) {
       this.counters.refused++;
@@ -329,8 +326,7 @@ export class FastPath implements EspOffload {
       flow = engine.flows.lookup(data, p);
       if (flow) fromA = isFromA(data, p);
     }
-    const refresh = this.meshRelevant(c.ingress) || (action === ACTION_TUNNEL && this.meshRelevant(tunnel));
-    this.offloaded.set(id, { flow, fromA, created: engine.clock.now(), refresh, packets: 0, bytes: 0 });
+    this.offloaded.set(id, { flow, fromA, created: engine.clock.now(), packets: 0, bytes: 0 });
     this.counters.offloads++;
   }
 
@@ -392,8 +388,8 @@ export class FastPath implements EspOffload {
         }
       }
       if (all) continue;
-      // A flow the FlowTable has expired, an old entry, or tracing on: back to JavaScript.
-      if ((f && f.lru === null) || (o.refresh && now - o.created >= REFRESH_MS) || tracing) {
+      // A flow the FlowTable has expired, or tracing on: back to JavaScript.
+      if ((f && f.lru === null) || tracing) {
         this.native.removeFlow(id);
         this.offloaded.delete(id);
         this.counters.refreshed++;
@@ -489,7 +485,8 @@ export class FastPath implements EspOffload {
       ['Offloaded-Flows', s.flows],
       ['Offloads', this.counters.offloads],
       ['Offload-Invalidations', this.counters.invalidations],
-      ['Offload-Refreshes', this.counters.refreshed],
+      ['Offload-Returns', this.counters.refreshed],
+      ['Kept-For-Mesh', this.counters.keptForMesh],
       ['Offloaded-Packets-In', s.offloadedIn],
       ['Offloaded-Packets-Out', s.offloadedOut],
       ['Offloaded-Hairpin', s.hairpin],

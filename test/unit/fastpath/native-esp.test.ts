@@ -224,3 +224,39 @@ test('random and mutated ESP datagrams into the native receive path: counted as 
   // the valid packets still open after all that (the window was not advanced by forgeries)
   for (const v of valid) assert.equal(fp.receiveDatagram(v, '192.0.2.9', 4500)[0]?.kind, 2);
 });
+
+test('offload eligibility: established TCP, UDP and ICMP echo are offloaded; SYN/FIN/RST, ICMP errors, fragments, other protocols are not', () => {
+  const fp = fastPath();
+  const v4 = (proto: number, l4: number[], opts: { frag?: boolean } = {}): Uint8Array => {
+    const p = ipv4(20 + Math.max(l4.length, 20));
+    p[9] = proto;
+    p[6] = opts.frag ? 0x20 : 0; // flags and fragment offset
+    p[7] = 0;
+    p.set([10, 1, 0, 5, 10, 2, 0, 7], 12);
+    p.set(l4, 20);
+    return p;
+  };
+  const tcp = (flags: number) => v4(6, [0x30, 0x39, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+  const offload = (p: Uint8Array) => fp.offload(0, p, 0, p.length, 2, 1, 1500);
+  assert.ok(offload(tcp(0x10)) > 0, 'TCP ACK');
+  assert.ok(offload(tcp(0x18)) > 0, 'TCP PSH|ACK');
+  for (const flags of [0x02, 0x12, 0x11, 0x04]) assert.equal(offload(tcp(flags)), 0, `TCP flags ${flags.toString(16)}`);
+  assert.ok(offload(v4(17, [0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0])) > 0, 'UDP');
+  assert.ok(offload(v4(1, [8, 0, 0, 0, 0x12, 0x34, 0, 1])) > 0, 'ICMP echo request');
+  assert.ok(offload(v4(1, [0, 0, 0, 0, 0x12, 0x34, 0, 1])) > 0, 'ICMP echo reply');
+  assert.equal(offload(v4(1, [3, 1, 0, 0, 0, 0, 0, 0])), 0, 'ICMP destination unreachable');
+  assert.equal(offload(v4(1, [11, 0, 0, 0, 0, 0, 0, 0])), 0, 'ICMP time exceeded');
+  assert.equal(offload(v4(17, [0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0], { frag: true })), 0, 'a fragment');
+  assert.equal(offload(v4(47, [0, 0, 8, 0])), 0, 'GRE');
+  const six = ipv6(48);
+  six[6] = 0; // hop-by-hop extension header first
+  assert.equal(offload(six), 0, 'IPv6 with an extension header');
+  const echo6 = ipv6(48);
+  echo6[6] = 58;
+  echo6.set([128, 0, 0, 0, 0, 7, 0, 1], 40);
+  assert.ok(offload(echo6) > 0, 'ICMPv6 echo request');
+  // TCP (both packets are one flow), UDP, echo request, echo reply (keyed by type), ICMPv6 echo
+  assert.equal(fp.stats().flows, 5, 'one entry per offloaded flow');
+  assert.equal(offload(tcp(0x10)), offload(tcp(0x18)), 'the same flow, the same entry');
+  assert.equal(fp.clearFlows(), 5);
+});
