@@ -45,11 +45,13 @@ export interface ResponderHooks extends ResponderHookOptions {
 export function responderHooks(options: ResponderHookOptions, responderConfigs: () => PeerConfig[]): ResponderHooks {
   const hooks: ResponderHooks = {
     certRequestKeyIds: () => {
+      // Peers of one CA file share one TrustStore object: thousands of site configs cost a Set lookup each.
+      const stores = new Set<import('../pki/certificate.js').TrustStore>();
+      for (const c of responderConfigs()) if (c.auth.remoteMethod === 'cert' && c.auth.trust) stores.add(c.auth.trust);
       const seen = new Set<string>();
       const out: Uint8Array[] = [];
-      for (const c of responderConfigs()) {
-        if (c.auth.remoteMethod !== 'cert') continue;
-        for (const k of c.auth.trust?.keyIds ?? []) {
+      for (const t of stores) {
+        for (const k of t.keyIds) {
           const hex = Buffer.from(k).toString('hex');
           if (!seen.has(hex)) out.push(k), seen.add(hex);
         }

@@ -178,3 +178,22 @@ test('garbage in the CERT payload: AUTHENTICATION_FAILED, counted, no exception 
   assert.equal(h.r.engine.counters['task-error'], undefined);
   assert.equal(h.i.engine.sasOf('hub').length, 0);
 });
+
+test('the responder\'s CERTREQ lists each trusted CA once, across its responder configs', async () => {
+  const { i, r } = await certConfigs();
+  const other = await testPki('ed25519', 'other');
+  const h = new TwoParty();
+  h.r.engine.addPeer(r);
+  h.r.engine.addPeer({ ...r, name: 'spoke2', remoteId: 'spoke2.example' });
+  h.r.engine.addPeer({ ...r, name: 'spoke3', remoteId: 'spoke3.example', trust: other.trust });
+  h.r.engine.addPeer(responderConfig({ name: 'pskonly', remoteId: 'psk.example' }));
+  h.i.engine.addPeer(i);
+  h.step();
+  const s = h.step();
+  const certreq = first(s.message!, PayloadType.CERTREQ)!;
+  assert.equal(certreq.data.length, 40, 'two SHA-1 key ids');
+  assert.deepEqual(certreq.data.subarray(0, 20), (await testPki()).trust.keyIds[0]);
+  assert.deepEqual(certreq.data.subarray(20), other.trust.keyIds[0]);
+  h.settle();
+  assert.equal(h.r.engine.sasOf('spoke1')[0]?.state, 'established');
+});
