@@ -137,3 +137,19 @@ test('certificates: charon\'s certificate from another CA is refused by meshgate
     rmSync(other.dir, { recursive: true, force: true });
   }
 });
+
+test('certificates: charon identified by its subject DN (ID_DER_ASN1_DN, strongSwan\'s default) is matched against its certificate', { timeout: 90_000 }, async (t) => {
+  const p = await makePki('ecdsa-p256', 'site');
+  try {
+    const extra = [...certCommands(p, 'ecdsa-p256'), 'set SS {Remote-ID} ""'];
+    await withInterop(t, { role: 'responder', suite: CHACHA, extra, charon: { ...charonCerts(p), localId: '"CN=charon.test"' } }, async ({ lab, topo, charon, mg }) => {
+      const log = readFileSync(charon.logFile, 'utf8');
+      assert.match(log, /authentication of 'CN=charon.test' \(myself\) with [^\n]*successful/, log.split('\n').slice(-30).join('\n'));
+      assert.ok(await pings(lab, topo.hostNs, BEHIND_CHARON), 'traffic across');
+      assert.equal(pingCount(lab, topo.ssNs, topo.hostAddr, 3, BEHIND_CHARON), 3);
+      assert.equal((await mg.childSas()).filter((c) => c['Peer'] === 'charon').length, 1);
+    });
+  } finally {
+    rmSync(p.dir, { recursive: true, force: true });
+  }
+});
