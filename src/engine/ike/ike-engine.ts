@@ -71,6 +71,8 @@ export interface IkeEngineOptions extends ResponderHookOptions {
   failbackProbeMs?: number;
   /** Longest wait between probes of the primary. Default 15 min. */
   failbackMaxMs?: number;
+  /** A duplicate IKE SA that a non-meshgate peer initiated is deleted by us after this. Default 10 s. */
+  duplicateGraceMs?: number;
   /**
    * Answers meshgate's private notifies (INFORMATIONAL requests from a meshgate peer): the
    * returned payloads go into the response. The 'private-notify' event fires as well.
@@ -181,6 +183,8 @@ export const FAILBACK_PROBE_MS = 60_000;
 export const FAILBACK_MAX_MS = 15 * 60_000;
 /** A probe of the primary gives up after IKE_SA_INIT and this many retransmissions (4 + 7.2 s). */
 const FAILBACK_PROBE_RETRANSMITS = 2;
+/** How long a duplicate IKE SA that a non-meshgate peer initiated is left for the peer to remove. */
+export const DUPLICATE_GRACE_MS = 10_000;
 /** Reconnect delay after the peer deleted a tunnel that was up (it gets the first chance to rebuild it). */
 export const PEER_DELETE_RECONNECT_MS = 5_000;
 
@@ -602,16 +606,28 @@ export class IkeEngine {
   }
 
   /**
-   * Both ends initiated at once (role 'both'): two IKE SAs for one peer. Both ends decide
-   * alike: the SA whose lowest nonce is the lower one goes, deleted by its initiator.
+   * Both ends initiated at once (role 'both'): two IKE SAs for one peer. Between meshgate
+   * nodes both ends decide alike: the SA whose lowest nonce is the lower one goes (as RFC 7296
+   * section 2.8.1 settles simultaneous rekeys), deleted by its initiator. A peer that is not
+   * meshgate has its own rule (strongSwan's uniqueids: the newer SA replaces the older one) or
+   * none, so a loser that the peer initiated is left to it for DUPLICATE_GRACE_MS; if both SAs
+   * are still there then, meshgate deletes the loser itself, and one tunnel remains either way.
    */
   private resolveDuplicates(sa: IkeSa): void {
     for (const other of this.byIdentity.get(this.identityKey(sa)) ?? []) {
       if (other === sa || other.state !== 'established') continue;
       const low = (x: IkeSa) => (compareBytes(x.nonceI!, x.nonceR!) <= 0 ? x.nonceI! : x.nonceR!);
       const loser = compareBytes(low(sa), low(other)) < 0 ? sa : other;
+      const winner = loser === sa ? other : sa;
       this.count('duplicate-sa');
       if (loser.initiator) loser.queueIkeDelete('duplicate');
+      else if (!loser.peerIsMeshgate) {
+        loser.setTimer(this.options.duplicateGraceMs ?? DUPLICATE_GRACE_MS, () => {
+          if (loser.state !== 'established' || (winner.state !== 'established' && winner.state !== 'rekeying')) return;
+          this.count('duplicate-deleted-for-peer');
+          loser.queueIkeDelete('duplicate');
+        });
+      }
       return;
     }
   }
