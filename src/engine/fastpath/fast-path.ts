@@ -46,6 +46,8 @@ import {
 
 /** Counter pull interval. */
 export const SYNC_MS = 500;
+/** An offloaded flow idle this long leaves the addon's table (it stays in the FlowTable; its next packet offloads it again). */
+export const IDLE_RETURN_MS = 30_000;
 const META_WORDS = 10;
 const MAX_FLOW_STATS = 65_536;
 
@@ -388,8 +390,8 @@ export class FastPath implements EspOffload {
         }
       }
       if (all) continue;
-      // A flow the FlowTable has expired, or tracing on: back to JavaScript.
-      if ((f && f.lru === null) || tracing) {
+      // A flow the FlowTable has expired, an idle one, or tracing on: back to JavaScript.
+      if ((f && f.lru === null) || idle >= IDLE_RETURN_MS || tracing) {
         this.native.removeFlow(id);
         this.offloaded.delete(id);
         this.counters.refreshed++;
@@ -413,7 +415,7 @@ export class FastPath implements EspOffload {
 
   removeSa(direction: SaDirection, spi: number): void {
     if (this.stopped) return;
-    if (direction === 'in') this.engine?.datapath.syncOffloadCounters();
+    this.engine?.datapath.syncOffloadCounters(); // the SA's last packets, before its counters go
     this.native.removeSa(direction === 'in', spi);
   }
 
