@@ -27,6 +27,8 @@ export const ACTION_OWNERS: Readonly<Record<string, 'router' | 'engine'>> = {
   'sites.refresh': 'engine',
   'sites.put': 'engine',
   'sites.delete': 'engine',
+  'pki.create-ca': 'router',
+  'pki.issue': 'router',
   'config.confirm': 'router',
   'config.rollback': 'router',
   'system.reboot': 'router',

@@ -34,6 +34,16 @@ export const otherMenu: MenuNode = menu('Other', 'Actions (run with do)', [
       { name: 'site', help: 'Site name', type: t.string(64, 'identity', 1) },
     ]),
   ]),
+  menu('PKI', 'Site CA and node certificates in the config directory (pki/), as meshgate pki makes them', [
+    action('Create-CA', 'Create the site CA: pki/ca.crt and pki/ca.key (mode 0600); refused when one exists', 'pki.create-ca', [
+      { name: 'name', help: 'Common name of the CA', type: t.string(64, 'printable', 1) },
+      { name: 'algorithm', help: 'Key type (default ed25519)', type: t.enum('ed25519', 'ecdsa-p256', 'ecdsa-p384', 'rsa-3072'), optional: true },
+    ]),
+    action('Issue', 'Issue a node certificate from the site CA: pki/FILE.crt and pki/FILE.key (mode 0600)', 'pki.issue', [
+      { name: 'identity', help: 'The node\'s IKE identity (FQDN, user@fqdn or address), written into subjectAltName', type: t.string(254, 'identity', 1) },
+      { name: 'file', help: 'File name without extension (default node, the Own-Certificate default)', type: t.string(64, 'name', 1), optional: true },
+    ]),
+  ]),
   menu('Config', 'Configuration actions', [
     action('Confirm', 'Confirm a pending commit confirmed', 'config.confirm'),
     action('Rollback', 'Return to a committed revision (0 = running, 1 = previous, ...)', 'config.rollback', [

@@ -29,6 +29,7 @@ import {
 } from '../config/index.js';
 import { ACTION_OWNERS, STATUS_VIEW_OWNERS, licenceProfile, type StatusNode } from '../../menus/index.js';
 import { certificateShow } from './pki-show.js';
+import { pkiActions } from './pki-actions.js';
 
 export type Access = 'admin' | 'read-only';
 
@@ -501,6 +502,7 @@ export class Router {
     });
 
     this.registerShow('certificates', certificateShow(this.configDir, () => this.running(), () => this.clock.wallTime()));
+    for (const [id, handler] of Object.entries(pkiActions(this.configDir))) this.registerAction(id, handler);
     this.registerShow('commits', {
       help: 'Committed revisions: time, user, comment, confirmation',
       run: () => [{ kind: 'table', columns: ['Rev', 'Time', 'User', 'Comment', 'Confirmed'], rows: this.commitRows() }],
