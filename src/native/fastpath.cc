@@ -37,6 +37,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -1116,6 +1117,7 @@ class FastPath : public Napi::ObjectWrap<FastPath> {
   }
 
   void RxLoop() {
+    pthread_setname_np(pthread_self(), "mg-fastpath-rx");  // top -H, perf
     std::vector<uint8_t> slots(size_t(kBatch) * kSlot);
     struct mmsghdr msgs[kBatch];
     struct iovec iov[kBatch];
@@ -1156,6 +1158,7 @@ class FastPath : public Napi::ObjectWrap<FastPath> {
   }
 
   void TxLoop() {
+    pthread_setname_np(pthread_self(), "mg-fastpath-tx");
     std::vector<uint8_t> slots(size_t(kBatch) * kSlot);
     size_t lens[kBatch];
     auto sb = std::make_unique<SendBatch>();
