@@ -598,6 +598,9 @@ export class IkeEngine {
     peer.initiated = sa;
     peer.gatewayIndex = 0;
     peer.failures = 0;
+    peer.lastError = undefined;
+    peer.reconnectTimer?.cancel(); // (the backup tunnel may have failed meanwhile)
+    peer.reconnectTimer = undefined;
     this.indexIdentity(sa);
     if (cfg.shortHoldMs > 0) this.armIdleCheck(sa, cfg.shortHoldMs);
     this.count('failback');
