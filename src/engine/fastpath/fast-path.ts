@@ -260,6 +260,9 @@ export class FastPath implements EspOffload {
 
   private onPunt(data: Buffer, meta: Uint32Array, count: number): void {
     if (this.stopped) return;
+    // IP packets go on as a plain Uint8Array, as TUN batches do: the forwarder's copies
+    // (data.slice) must be copies, which Buffer#slice is not.
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
     for (let i = 0; i < count; i++) {
       const m = i * META_WORDS;
       const kind = meta[m]!;
@@ -272,11 +275,11 @@ export class FastPath implements EspOffload {
           const spi = meta[m + 3]!;
           const dp = this.engine!.datapath;
           const tunnel = dp.inboundTunnel(spi);
-          this.ctx = tunnel === undefined ? undefined : { ingress: this.tunnelId(tunnel), data, offset: off };
-          dp.receiveDecrypted(spi, data, off, len);
+          this.ctx = tunnel === undefined ? undefined : { ingress: this.tunnelId(tunnel), data: bytes, offset: off };
+          dp.receiveDecrypted(spi, bytes, off, len);
         } else if (kind === PUNT_TUN && this.tun) {
-          this.ctx = { ingress: 0, data, offset: off };
-          this.tun.deliver(data, off, len);
+          this.ctx = { ingress: 0, data: bytes, offset: off };
+          this.tun.deliver(bytes, off, len);
         }
       } catch {
         // a failure in the JavaScript path must not stop the next packets
