@@ -39,7 +39,7 @@ const interfaces = menu('Interfaces', 'LAN and WAN interfaces', [
       nameKey('Endpoint name, e.g. WAN-1'),
       active(),
       column('Bind-Address', 'Local address to bind (empty = all)', t.address(true), ''),
-      column('IKE-Port', 'UDP port for IKE', t.int(1, 65535), '500'),
+      column('IKE-Port', 'UDP port for plain IKE (a default-configured gateway starts there); SAs move to the NAT-T-Port after IKE_SA_INIT, ESP always travels in UDP there. Equal to NAT-T-Port: no extra socket. Read when the daemon starts', t.int(1, 65535), '500'),
       column('NAT-T-Port', 'UDP port for IKE and ESP in UDP (RFC 3948)', t.int(1, 65535), '4500'),
       column('Public-Endpoint', 'Address[:port] the outside reaches us at (empty = detect)', t.host({ port: true, allowEmpty: true }), ''),
       comment(),
