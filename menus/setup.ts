@@ -80,6 +80,12 @@ const peers = table('Peers', 'IKEv2 peers: static tunnels, hubs, spokes, and tem
     column('SH-Time', 'Short-hold time: idle seconds before the tunnel is cleared (0 = never; mesh tunnels use their template\'s)', t.int(0, 65535, 's'), '0'),
     rtgTag(),
     comment(),
+    column(
+      'Backup-Gateways',
+      'Further gateways of this peer, tried in order when the one in use stops answering (a spoke with two hubs); while on a backup, the Remote-Gateway is probed again (60 s, doubling up to 15 min) and the tunnel returns to it',
+      t.list(t.host({ port: true }), 4),
+      '',
+    ),
   ],
 });
 

@@ -152,6 +152,8 @@ export interface PeerSettings {
   name: string;
   active: boolean;
   remoteGateway: HostPort | '*' | undefined;
+  /** Further gateways of the same peer, in order (failover, then failback to remoteGateway). */
+  backupGateways: HostPort[];
   role: 'auto' | 'initiator' | 'responder';
   type: 'static' | 'hub' | 'spoke';
   /** Short-hold time: idle seconds before the tunnel is cleared; 0 = never. */
@@ -231,6 +233,9 @@ function peerFromRow(c: Readonly<ConfigData>, r: Row): PeerSettings {
     name: r['Peer'] ?? '',
     active: yes(r['Active']),
     remoteGateway: parseHostPort(r['Remote-Gateway'] ?? ''),
+    backupGateways: list(r['Backup-Gateways'])
+      .map(parseHostPort)
+      .filter((g): g is HostPort => typeof g === 'object'),
     role: (r['Role'] ?? 'auto') as PeerSettings['role'],
     type: (r['Type'] ?? 'static') as PeerSettings['type'],
     shortHoldSec: num(r['SH-Time']),

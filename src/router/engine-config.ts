@@ -132,7 +132,15 @@ function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], 
   const prop = proposals(p.encryption, `${where} (Encryption ${p.encryption.name})`, problems);
   if (!prop) return undefined;
   const gw = p.remoteGateway;
-  const gateways = gw && gw !== '*' ? [`${gw.host.includes(':') ? `[${gw.host}]` : gw.host}:${gw.port ?? 4500}`] : [];
+  const fmt = (g: { host: string; port?: number }) => `${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port ?? 4500}`;
+  // The Remote-Gateway first, then the backups (failover in order, failback to the first).
+  const gateways = gw && gw !== '*' ? [fmt(gw), ...p.backupGateways.map(fmt)] : [];
+  if (gw === undefined || gw === '*') {
+    if (p.backupGateways.length > 0) {
+      problems.push(`${where}: Backup-Gateways need a Remote-Gateway (the gateway to fail back to)`);
+      return undefined;
+    }
+  }
   const role = p.role === 'auto' ? (gateways.length ? 'both' : 'responder') : p.role;
   if (role === 'initiator' && gateways.length === 0) {
     problems.push(`${where}: Role initiator needs a Remote-Gateway`);
