@@ -261,7 +261,11 @@ function nonNegative(v: number, field: string): number {
 }
 
 function lifetime(input: Partial<LifetimeConfig> | undefined, def: LifetimeConfig, field: string): LifetimeConfig {
-  const l = { ...def, ...input };
+  // As strongSwan: over_time and rand_time default to 10 % of the rekey time given (a short
+  // Child-SA-Sec would otherwise meet the default's 6 min jitter and be refused).
+  const scaled = input?.rekeyMs !== undefined && input.rekeyMs > 0 ? Math.round(input.rekeyMs / 10) : undefined;
+  const base = scaled === undefined ? def : { ...def, overMs: scaled, jitterMs: scaled };
+  const l = { ...base, ...input };
   if (!(l.rekeyMs > 0)) throw new IkeConfigError(`${field}.rekeyMs`, `${l.rekeyMs} must be positive`);
   nonNegative(l.overMs, `${field}.overMs`);
   nonNegative(l.jitterMs, `${field}.jitterMs`);

@@ -76,6 +76,10 @@ test('lab: a live edit applies to the engine; an edit the engine cannot apply is
     assert.notEqual(bad.code, 0);
     assert.match(bad.text, /IKE-SA-Ciphers/);
     assert.equal(b1.router.running().tables['/Setup/VPN/IKEv2/Encryption']![0]!['IKE-SA-Ciphers'], 'CHACHA20-POLY1305,AES-GCM-256', 'the refused edit changed nothing');
+    // The shortest child lifetime the menu allows (120 s) is accepted: rekey jitter scales with it.
+    const short = await run(b1.router, 'cd /Setup/VPN/IKEv2/Lifetimes; set DEFAULT {Child-SA-Sec} 120');
+    assert.equal(short.code, 0, short.text);
+    assert.equal(b1.engine.ike.peerConfig('HUB')?.childLifetime.rekeyMs, 120_000);
     // Removing the hub peer takes its tunnel down.
     assert.equal((await run(b1.router, 'cd /Setup/VPN/IKEv2/Peers; del HUB')).code, 0);
     clock.advance(1000);

@@ -54,3 +54,12 @@ test('identities: guessed types, ID payload round trip, case-insensitive FQDN ma
   assert.ok(identityEquals(parseIdentity('HUB.example', 'x'), parseIdentity('hub.EXAMPLE', 'x')));
   assert.ok(!identityEquals(parseIdentity('hub.example', 'x'), parseIdentity('hub2.example', 'x')));
 });
+
+test('lifetimes: over and jitter default to 10 % of a given rekey time (a 120 s child SA is valid); explicit values still checked', () => {
+  const base = { name: 'p', localId: 'a.example', psk: 'a-long-enough-key' };
+  const c = resolvePeerConfig({ ...base, childLifetime: { rekeyMs: 120_000 } });
+  assert.deepEqual(c.childLifetime, { rekeyMs: 120_000, overMs: 12_000, jitterMs: 12_000 });
+  assert.deepEqual(resolvePeerConfig(base).childLifetime, { rekeyMs: 3_600_000, overMs: 360_000, jitterMs: 360_000 }, 'defaults unchanged');
+  assert.equal(resolvePeerConfig({ ...base, ikeLifetime: { rekeyMs: 600_000, jitterMs: 1000 } }).ikeLifetime.jitterMs, 1000);
+  assert.throws(() => resolvePeerConfig({ ...base, childLifetime: { rekeyMs: 60_000, jitterMs: 60_000 } }), /jitterMs/);
+});
