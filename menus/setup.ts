@@ -137,9 +137,9 @@ const lifetimes = table('Lifetimes', 'SA lifetimes', {
   columns: [
     profileKey(),
     column('IKE-SA-Sec', 'IKE SA lifetime', t.int(300, 2_592_000, 's'), '108000'),
-    column('IKE-SA-KB', 'IKE SA volume limit (0 = none)', t.int(0, 2_147_483_647, 'KB'), '0'),
+    column('IKE-SA-KB', 'IKE SA volume limit: not supported, must be 0 (IKE-SA-Sec limits the IKE SA)', t.int(0, 2_147_483_647, 'KB'), '0'),
     column('Child-SA-Sec', 'Child SA lifetime', t.int(120, 604_800, 's'), '28800'),
-    column('Child-SA-KB', 'Child SA volume limit (0 = none)', t.int(0, 2_147_483_647, 'KB'), '0'),
+    column('Child-SA-KB', 'Child SA volume limit per direction (0 = none): rekeyed at 90 %, deleted at the limit', t.int(0, 2_147_483_647, 'KB'), '0'),
   ],
   defaultRows: [{ Name: 'DEFAULT' }],
 });

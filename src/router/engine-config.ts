@@ -131,6 +131,10 @@ function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], 
   if (!auth) return undefined;
   const prop = proposals(p.encryption, `${where} (Encryption ${p.encryption.name})`, problems);
   if (!prop) return undefined;
+  if (p.lifetimes.ikeSaKb > 0) {
+    problems.push(`${where} (Lifetimes ${p.lifetimes.name}): IKE-SA-KB ${p.lifetimes.ikeSaKb} is not supported (an IKEv2 SA has no volume lifetime here; IKE-SA-Sec limits it): set 0`);
+    return undefined;
+  }
   const gw = p.remoteGateway;
   const fmt = (g: { host: string; port?: number }) => `${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port ?? 4500}`;
   // The Remote-Gateway first, then the backups (failover in order, failback to the first).
@@ -304,6 +308,7 @@ function profileTimers(p: PeerSettings) {
     // Retries: retransmissions of any exchange, and of a DPD check (every 5 s: dead at DPD-Inact-Timer + (Retries + 1) x 5 s).
     retransmit: { tries: p.general.retries },
     dpdRetries: p.general.retries,
+    childVolumeBytes: p.lifetimes.childSaKb * 1024,
   };
 }
 

@@ -190,6 +190,8 @@ export const PEER_DELETE_RECONNECT_MS = 5_000;
 
 /** The IKE port without NAT traversal (RFC 7296 section 2): no non-ESP marker there. */
 const IKE_PORT = 500;
+/** How often child SAs' byte counters are compared with a volume lifetime. */
+const VOLUME_CHECK_MS = 2_000;
 /** Where IKE floats to (RFC 7296 section 2.23) when the peer was addressed on port 500. */
 const NAT_T_PORT = 4500;
 
@@ -529,6 +531,7 @@ export class IkeEngine {
     peer.reconnectTimer?.cancel();
     peer.reconnectTimer = undefined;
     if (peer.config.shortHoldMs > 0) this.armIdleCheck(sa, peer.config.shortHoldMs);
+    if (peer.config.childVolumeBytes > 0) this.armVolumeCheck(sa, peer.config.childVolumeBytes);
     // Our own attempt that the peer never answered is moot now (the peer holds no state for it).
     const own = peer.initiated;
     if (own && own !== sa && own.state === 'connecting' && !own.hasKeys) {
@@ -603,6 +606,7 @@ export class IkeEngine {
     peer.reconnectTimer = undefined;
     this.indexIdentity(sa);
     if (cfg.shortHoldMs > 0) this.armIdleCheck(sa, cfg.shortHoldMs);
+    if (cfg.childVolumeBytes > 0) this.armVolumeCheck(sa, cfg.childVolumeBytes);
     this.count('failback');
     this.events.emit('peer-failover', { peer: cfg.name, from: endpointKey(from), to: endpointKey(cfg.remoteGateways[0]!) });
     for (const o of old) this.takeDown(o, 'deleted-locally');
@@ -644,6 +648,7 @@ export class IkeEngine {
     this.unindexIdentity(old);
     this.indexIdentity(successor);
     if (peer.config.shortHoldMs > 0) this.armIdleCheck(successor, peer.config.shortHoldMs);
+    if (peer.config.childVolumeBytes > 0) this.armVolumeCheck(successor, peer.config.childVolumeBytes);
   }
 
   private onDestroyed(sa: IkeSa, reason: DownReason): void {
@@ -777,6 +782,33 @@ export class IkeEngine {
         this.count('short-hold-expired');
         sa.queueIkeDelete('idle');
       } else this.armIdleCheck(sa, idleMs);
+    });
+  }
+
+  /**
+   * Volume lifetime (LCOS Child-SA-KB): the data path's byte counters of each child SA, per
+   * direction, polled every VOLUME_CHECK_MS (they include the native fast path's). At 90 % of
+   * the limit the child is rekeyed (make before break: the new SPIs count from zero); at the
+   * limit itself it is deleted, should the rekey not have happened by then.
+   */
+  private armVolumeCheck(sa: IkeSa, limitBytes: number): void {
+    sa.setTimer(VOLUME_CHECK_MS, () => {
+      if (!sa.alive || sa.state === 'deleting' || sa.state === 'rekeyed') return;
+      const usage = this.installer.usage?.bind(this.installer);
+      if (sa.state === 'established' && usage) {
+        for (const c of [...sa.children.values()]) {
+          if (c.state !== 'installed') continue;
+          const used = Math.max(usage(c.spiIn, 'in')?.bytes ?? 0, c.spiOut ? (usage(c.spiOut, 'out')?.bytes ?? 0) : 0);
+          if (used >= limitBytes) {
+            this.count('child-volume-expired');
+            sa.queueChildDelete(c, 'lifetime-expired');
+          } else if (used >= limitBytes * 0.9) {
+            this.count('child-volume-rekey');
+            sa.queueChildRekey(c);
+          }
+        }
+      }
+      this.armVolumeCheck(sa, limitBytes);
     });
   }
 

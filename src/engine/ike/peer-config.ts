@@ -101,6 +101,8 @@ export interface PeerConfig {
   remoteTs: TrafficSelector[];
   /** Idle time after which the tunnel is taken down; 0 keeps it up for good (and reconnects). */
   shortHoldMs: number;
+  /** Child SA volume lifetime in bytes per direction (0: none): rekeyed at 90 %, deleted at 100 %. */
+  childVolumeBytes: number;
   /** NAT keepalive interval when this end is behind a NAT (RFC 3948: 20 s). */
   natKeepaliveMs: number;
   /** A meshgate private vendor id is sent in IKE_SA_INIT (announces the mesh extension). */
@@ -137,6 +139,8 @@ export interface PeerConfigInput {
   localTs?: (string | TrafficSelector)[];
   remoteTs?: (string | TrafficSelector)[];
   shortHoldMs?: number;
+  /** Child SA volume lifetime in bytes per direction (LCOS Child-SA-KB); 0 or absent: none. */
+  childVolumeBytes?: number;
   natKeepaliveMs?: number;
   sendVendorId?: boolean;
 }
@@ -333,6 +337,7 @@ export function resolvePeerConfig(input: PeerConfigInput): PeerConfig {
     localTs: ts(input.localTs, 'localTs'),
     remoteTs: ts(input.remoteTs, 'remoteTs'),
     shortHoldMs: nonNegative(input.shortHoldMs ?? 0, 'shortHoldMs'),
+    childVolumeBytes: nonNegative(input.childVolumeBytes ?? 0, 'childVolumeBytes'),
     natKeepaliveMs: nonNegative(input.natKeepaliveMs ?? DEFAULT_NAT_KEEPALIVE_MS, 'natKeepaliveMs'),
     sendVendorId: input.sendVendorId ?? true,
   };

@@ -171,3 +171,27 @@ test('the message trace can be switched on and off at run time', () => {
   h.settle();
   assert.equal(lines.length, 4);
 });
+
+test('volume lifetime: a child SA is rekeyed at 90 % of its byte limit and deleted at the limit if still in use', () => {
+  const h = new TwoParty();
+  const { sa } = h.establish(initiatorConfig({ childVolumeBytes: 100_000, dpdIntervalMs: 0 }));
+  const child = [...sa.children.values()][0]!;
+  h.i.installer.addTraffic(child.spiOut, 'out', 50_000);
+  h.clock.advance(2_500);
+  h.settle();
+  assert.equal(child.state, 'installed', 'half the volume: nothing yet');
+  h.i.installer.addTraffic(child.spiOut, 'out', 41_000);
+  h.clock.advance(2_500);
+  h.settle();
+  assert.equal(h.i.engine.counters['child-volume-rekey'], 1);
+  const fresh = child.replacedBy;
+  assert.ok(fresh && fresh.state === 'installed', 'rekeyed: a new child with fresh SPIs');
+  assert.notEqual(fresh.spiOut, child.spiOut);
+  // The new child's own counters: the inbound direction alone reaching the limit deletes it.
+  h.i.installer.addTraffic(fresh.spiIn, 'in', 100_000);
+  // (no rekey can happen first: the same poll sees 100 %)
+  h.clock.advance(2_500);
+  h.settle();
+  assert.equal(h.i.engine.counters['child-volume-expired'], 1);
+  assert.notEqual(fresh.state, 'installed');
+});
