@@ -150,9 +150,9 @@ const general = table('General', 'Dead peer detection, NAT traversal, retransmis
   columns: [
     profileKey(),
     column('DPD-Inact-Timer', 'Dead peer detection: a liveness check after this many seconds without a packet from the peer, retransmitted every 5 s Retries times; the peer is dead DPD-Inact-Timer + (Retries + 1) x 5 s after its last packet (30 s, 5: 60 s; up to one DPD-Inact-Timer more when that was an ESP packet, which is sampled). 0 = off', t.int(0, 3600, 's'), '30'),
-    column('NAT-T', 'UDP encapsulation of ESP', t.enum('auto', 'force', 'off'), 'auto'),
-    column('MOBIKE', 'MOBIKE (RFC 4555)', t.yesNo(), 'no'),
-    column('Fragmentation', 'IKEv2 fragmentation (RFC 7383)', t.yesNo(), 'yes'),
+    column('NAT-T', 'UDP encapsulation of ESP: meshgate always encapsulates (no raw ESP), so auto and force both do and make the peer do so too; off is refused', t.enum('auto', 'force', 'off'), 'auto'),
+    column('MOBIKE', 'MOBIKE (RFC 4555): not supported, must be no (NAT rebinding is followed without it)', t.yesNo(), 'no'),
+    column('Fragmentation', 'IKEv2 fragmentation (RFC 7383): not supported, must be no', t.yesNo(), 'no'),
     column('Retries', 'Retransmissions before giving up: of an IKE exchange (backoff 4 s x 1.8^n) and of a DPD check (every 5 s, see DPD-Inact-Timer)', t.int(0, 20), '5'),
     column('Keepalive', 'NAT keepalive interval (0 = off)', t.int(0, 600, 's'), '20'),
   ],
@@ -166,9 +166,9 @@ const routing = table('Routing', 'Networks on both sides of a tunnel (IKEv2 rout
     profileKey(),
     column('Local-Networks', 'Our networks (traffic selectors)', t.list(t.prefix('any'), 64, true), ''),
     column('Remote-Networks', 'The peer networks', t.list(t.prefix('any'), 64, true), ''),
-    column('Accept-Routes', 'Install routes the peer announces', t.yesNo(), 'yes'),
-    column('Announce-Routes', 'Announce our networks to the peer', t.yesNo(), 'yes'),
-    column('Metric', 'Metric of the installed routes', t.int(0, 255), '1'),
+    column('Accept-Routes', 'Install routes to the networks the tunnel carries (no: only static routes lead into it)', t.yesNo(), 'yes'),
+    column('Announce-Routes', 'Propose our networks to the peer (traffic selectors); no is not supported', t.yesNo(), 'yes'),
+    column('Metric', 'Metric of the installed routes (ties of prefix and distance go to the lowest)', t.int(0, 255), '1'),
   ],
 });
 
@@ -208,8 +208,8 @@ const siteDirectory = menu('Site-Directory', 'Concentrator mode: site-specific s
 ]);
 
 const vpn = menu('VPN', 'VPN settings', [
-  param('Operating', 'The VPN module is on', t.yesNo(), 'yes'),
-  param('Negotiation-Control', 'Parallel IKE_SA_INIT exchanges', t.enum('Normal', 'Medium', 'Fast'), 'Normal'),
+  param('Operating', 'The VPN module is on (no: every tunnel, mesh and the site directory off)', t.yesNo(), 'yes'),
+  param('Negotiation-Control', 'Parallel IKE_SA_INIT exchanges a responder takes before it demands COOKIEs (RFC 7296 2.6): Normal 100, Medium 500, Fast 2,000', t.enum('Normal', 'Medium', 'Fast'), 'Normal'),
   menu('IKEv2', 'IKEv2 (RFC 7296)', [peers, auth, certificates, encryption, lifetimes, general, routing, mesh]),
   siteDirectory,
 ]);

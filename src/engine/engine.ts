@@ -45,6 +45,10 @@ export type StaticPeerKind = 'hub' | 'spoke' | 'static';
 /** A static IKEv2 peer from the peer table, with its role in the hub-and-spoke design. */
 export interface EnginePeer extends PeerConfigInput {
   kind: StaticPeerKind;
+  /** Install routes to the networks the child SAs carry (Routing profile Accept-Routes; default yes). */
+  acceptRoutes?: boolean;
+  /** Metric of those routes (Routing profile Metric; default 0). */
+  routeMetric?: number;
 }
 
 export interface EngineStaticRoute {
@@ -78,6 +82,8 @@ export interface EngineConfig {
   publicEndpoint?: MeshEndpoint;
   /** Concentrator mode: base routes and the Base-Peer template (the backend is attached separately). */
   siteDirectory?: SiteDirectoryEngineSettings;
+  /** Half-open IKE_SA_INIT exchanges answered before COOKIEs are demanded (Negotiation-Control). */
+  cookieThreshold?: number;
 }
 
 export function emptyEngineConfig(name: string): EngineConfig {
@@ -251,6 +257,7 @@ export class Engine {
 
     // Site directory: base routes, template and slots (the backend is attached by the caller).
     this.sites.configure(next.siteDirectory);
+    this.ike.setCookieThreshold(next.cookieThreshold);
   }
 
   private applyMeshResponder(_prev: EngineConfig): void {
@@ -410,9 +417,13 @@ export class Engine {
       this.remoteNets.set(tunnel, ev.remoteTs);
       const source: RouteSource = mesh ? 'mesh' : 'ike';
       const distance = mesh ? this.cfg.mesh.adminDistance : undefined;
-      for (const prefix of remoteNets) {
+      const staticPeer = mesh ? undefined : this.cfg.peers.find((p) => p.name === tunnel);
+      // Accept-Routes no: the tunnel carries the networks, but routes to them come from elsewhere (static routes).
+      const install = staticPeer?.acceptRoutes !== false;
+      const metric = staticPeer?.routeMetric;
+      for (const prefix of install ? remoteNets : []) {
         if (prefix === '0.0.0.0/0' || prefix === '::/0') continue;
-        this.routes.replace({ prefix, source, target: { kind: 'sa', id: tunnel }, ...(distance !== undefined ? { distance } : {}), comment: tunnel });
+        this.routes.replace({ prefix, source, target: { kind: 'sa', id: tunnel }, ...(distance !== undefined ? { distance } : {}), ...(metric !== undefined ? { metric } : {}), comment: tunnel });
       }
       if (mesh) this.spoke.tunnelUp(this.meshPeerId(tunnel), localNets, remoteNets);
     });

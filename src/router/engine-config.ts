@@ -131,6 +131,17 @@ function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], 
   if (!auth) return undefined;
   const prop = proposals(p.encryption, `${where} (Encryption ${p.encryption.name})`, problems);
   if (!prop) return undefined;
+  // What the engine cannot do is refused, never silently ignored.
+  const unsupported = [
+    p.general.natT === 'off' ? `General ${p.general.name}: NAT-T off is not possible (meshgate has no raw ESP: ESP always travels in UDP, as with force)` : '',
+    p.general.mobike ? `General ${p.general.name}: MOBIKE (RFC 4555) is not supported: set no` : '',
+    p.general.fragmentation ? `General ${p.general.name}: IKEv2 fragmentation (RFC 7383) is not supported: set no` : '',
+    p.routing && !p.routing.announceRoutes ? `Routing ${p.routing.name}: Announce-Routes no is not supported (the Local-Networks are always proposed as traffic selectors)` : '',
+  ].filter(Boolean);
+  if (unsupported.length) {
+    problems.push(...unsupported.map((u) => `${where} (${u})`));
+    return undefined;
+  }
   if (p.lifetimes.ikeSaKb > 0) {
     problems.push(`${where} (Lifetimes ${p.lifetimes.name}): IKE-SA-KB ${p.lifetimes.ikeSaKb} is not supported (an IKEv2 SA has no volume lifetime here; IKE-SA-Sec limits it): set 0`);
     return undefined;
@@ -174,6 +185,7 @@ function peerInput(c: Readonly<ConfigData>, p: PeerSettings, lanNets: string[], 
     localTs,
     remoteTs,
     shortHoldMs: p.shortHoldSec * 1000,
+    ...(p.routing ? { acceptRoutes: p.routing.acceptRoutes, routeMetric: p.routing.metric } : {}),
   };
 }
 
@@ -186,7 +198,10 @@ export function engineConfigFrom(c: Readonly<ConfigData>, ctx: MapContext = {}):
   const wan = ifs.wan.find((w) => w.active && w.publicEndpoint && isIP(w.publicEndpoint.host));
   if (wan?.publicEndpoint) cfg.publicEndpoint = { address: wan.publicEndpoint.host, port: wan.publicEndpoint.port ?? wan.natTPort };
 
-  const all = peerSettings(c);
+  // /Setup/VPN/Operating no: the VPN module is off (no peers, no mesh, no site directory).
+  const vpnOn = (c.values['/Setup/VPN/Operating'] ?? 'yes') === 'yes';
+  cfg.cookieThreshold = NEGOTIATION_CONTROL[c.values['/Setup/VPN/Negotiation-Control'] ?? 'Normal'] ?? 100;
+  const all = vpnOn ? peerSettings(c) : [];
   const sd = siteDirectorySettings(c);
   const basePeer = sd.operating && sd.basePeer ? all.find((p) => p.name.toLowerCase() === sd.basePeer!.toLowerCase()) : undefined;
   for (const p of all) {
@@ -227,7 +242,8 @@ export function engineConfigFrom(c: Readonly<ConfigData>, ctx: MapContext = {}):
     shortHoldSec: templatePeer?.shortHoldSec ?? 0,
     forwardingFilter: m.forwardingFilter.map((f) => ({ prefix: f.prefix, routingTag: f.rtgTag, action: f.action })),
   };
-  if (m.operationMode === 'Spoke') {
+  if (!vpnOn) cfg.mesh.operationMode = 'Disabled';
+  if (vpnOn && m.operationMode === 'Spoke') {
     if (!templatePeer) problems.push('/Setup/VPN/IKEv2/Mesh/VPN-Peer-Template: a spoke needs the peer row whose profiles mesh tunnels use');
     else {
       const prop = proposals(templatePeer.encryption, `mesh template ${templatePeer.name} (Encryption ${templatePeer.encryption.name})`, problems);
@@ -246,7 +262,7 @@ export function engineConfigFrom(c: Readonly<ConfigData>, ctx: MapContext = {}):
       }
     }
   }
-  if (sd.operating) {
+  if (vpnOn && sd.operating) {
     if (!basePeer) problems.push(`/Setup/VPN/Site-Directory/Base-Peer: concentrator mode needs the peer row whose settings the sites inherit${sd.basePeer ? ` ('${sd.basePeer}' is no peer)` : ''}`);
     else {
       const template = siteTemplate(c, basePeer, lanNets, problems, ctx);
@@ -264,6 +280,9 @@ export function engineConfigFrom(c: Readonly<ConfigData>, ctx: MapContext = {}):
   }
   return { config: cfg, problems };
 }
+
+/** Negotiation-Control: half-open IKE_SA_INIT exchanges the responder takes before it demands COOKIEs. */
+const NEGOTIATION_CONTROL: Record<string, number> = { Normal: 100, Medium: 500, Fast: 2000 };
 
 /** The Peer-or-IP of a routing-table row that sends its network to the site directory (a base route). */
 export const SITE_DIRECTORY_NEXT_HOP = 'SITE-DIRECTORY';

@@ -407,6 +407,12 @@ export class IkeEngine {
     else if (sa.alive && sa.state !== 'deleting') sa.destroy(reason);
   }
 
+  /** Half-open responder SAs before IKE_SA_INIT must carry a COOKIE (undefined: the default 100). */
+  setCookieThreshold(n: number | undefined): void {
+    if (n === undefined) delete this.options.cookieThreshold;
+    else this.options.cookieThreshold = n;
+  }
+
   /** Turns the message trace on (LCOS `trace + vpn`) or off. */
   setTrace(fn: ((direction: 'in' | 'out', sa: IkeSa, message: Message) => void) | undefined): void {
     if (fn) this.ctx.trace = fn;

@@ -58,3 +58,27 @@ test('no route: a packet to a network nobody routes is dropped with ICMP unreach
     await lab.stop();
   }
 });
+
+test('Accept-Routes no: the tunnel is up but installs no route (a static route can lead into it); Metric is the routes\' metric', async () => {
+  const clock = new FakeClock();
+  const lab = new MemoryLab({ clock, branches: 2 });
+  try {
+    assert.ok(clock.advanceUntil(() => lab.allUp(), 10_000, 10));
+    const b1 = lab.node('branch1');
+    const hubPeer = b1.engine.config.peers.find((p) => p.name === 'HUB')!;
+    b1.engine.apply({ ...b1.engine.config, peers: [{ ...hubPeer, acceptRoutes: false }] });
+    assert.ok(clock.advanceUntil(() => b1.engine.datapath.hasTunnel('HUB'), 10_000, 10));
+    assert.equal(b1.engine.routes.list().filter((r) => r.source === 'ike').length, 0, 'no IKE route');
+    const lost = await settle(clock, b1.lan.ping('10.1.0.5', '10.2.0.7', { count: 1 }), 3000);
+    assert.equal(lost.received, 0, 'nothing routes into the tunnel');
+    b1.engine.apply({ ...b1.engine.config, staticRoutes: [{ prefix: '10.2.0.0/24', target: { kind: 'peer', peer: 'HUB' } }] });
+    const viaStatic = await settle(clock, b1.lan.ping('10.1.0.5', '10.2.0.7', { count: 2, intervalMs: 100 }), 3000);
+    assert.equal(viaStatic.received, 2, 'a static route leads into the tunnel');
+
+    b1.engine.apply({ ...b1.engine.config, staticRoutes: [], peers: [{ ...hubPeer, routeMetric: 7 }] });
+    assert.ok(clock.advanceUntil(() => b1.engine.routes.list().some((r) => r.source === 'ike'), 10_000, 10));
+    assert.equal(b1.engine.routes.list().find((r) => r.source === 'ike')?.metric, 7);
+  } finally {
+    await lab.stop();
+  }
+});

@@ -174,3 +174,19 @@ test('half-open limit: beyond it IKE_SA_INIT is dropped and counted; an expired 
   assert.equal(h.r.engine.counters['half-open-expired'], 1);
   assert.equal(h.r.engine.allSas().length, 0);
 });
+
+test('the COOKIE threshold follows a live setting (Negotiation-Control): raised, no cookie; lowered to 0, cookies again', () => {
+  const h = new TwoParty({ cookieThreshold: 0 });
+  h.r.engine.setCookieThreshold(100);
+  h.r.engine.addPeer(responderConfig());
+  h.i.engine.addPeer(initiatorConfig());
+  h.settle();
+  assert.equal(h.r.engine.counters['cookie-demanded'], undefined);
+  assert.equal(h.i.engine.allSas()[0]?.state, 'established');
+  h.r.engine.setCookieThreshold(0);
+  h.i.engine.removePeer('hub');
+  h.settle();
+  h.i.engine.addPeer(initiatorConfig());
+  h.settle();
+  assert.equal(h.r.engine.counters['cookie-demanded'], 1);
+});
