@@ -210,6 +210,8 @@ export function bindEngine(router: Router, engine: Engine): EngineBinding {
           ['To-LAN', f.toLan],
           ['To-Local', f.toLocal],
           ['Hairpin', f.hairpin],
+          ['Site-Queued', f.siteQueued],
+          ['Site-Released', f.siteReleased],
           ['ICMP-Sent', f.icmpSent],
           ['MSS-Clamped', f.mssClamped],
           ['ESP-Tx-Packets', e.txPackets],

@@ -114,6 +114,9 @@ test('site directory from the shell: SQLite directory, base route, show sites, s
     void hubLan.ping('10.0.0.5', '10.64.2.5', { count: 3, intervalMs: 200 }).then((r) => (report = r));
     assert.ok(await until(clock, () => report !== undefined, 10_000));
     assert.equal(report!.received, 3, 'first packet queued, not lost');
+    const fwd = (await sh(router, 'show forwarding')).text;
+    assert.match(fwd, /Site-Queued:\s+1\b/);
+    assert.match(fwd, /Site-Released:\s+1\b/);
 
     shown = await sh(router, 'show sites');
     assert.match(shown.text, /Slots:\s+1\/50 \(49 free\)/);
